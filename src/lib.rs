@@ -1,0 +1,13 @@
+//! warroom: a terminal war room for an autonomous team of LLM coding agents.
+//!
+//! The module map (see `docs/architecture.md` for the data flow):
+//!
+//! - [`protocol`]: the only types the core and the UI share: `Command` (front end -> core),
+//!   `Event` (core -> everyone) and the committed `Record`.
+//! - [`paths`]: where things live on disk (`<repo>/.warroom/`, XDG config and state folders).
+//! - [`store`]: the only module that names rusqlite; one writer thread owns the connection,
+//!   readers page through the log.
+
+pub mod paths;
+pub mod protocol;
+pub mod store;

@@ -1,0 +1,697 @@
+//! The only types the core and the UI share.
+//!
+//! `Command` flows from a front end to the core (imperative: do this). `Event` flows from the
+//! core to everyone (past tense: this happened); streams come as Begin / Delta / End triads.
+//! Both are serde-tagged JSON, so they are also the lines of `warroom export --jsonl` and the
+//! `body` column of the `events` table. A `Record` is an event as committed to the log: its id,
+//! its run and when it happened. Nothing here does IO.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_newtype {
+    ($(#[$doc:meta])* $name:ident($inner:ty)) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub $inner);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_newtype!(
+    /// A run: one goal pursued by one team. The `runs` table's rowid.
+    RunId(i64)
+);
+id_newtype!(
+    /// A committed event: the `events` table's rowid, increasing in commit order.
+    EventId(i64)
+);
+id_newtype!(
+    /// An agent, unique within its run.
+    AgentId(u32)
+);
+id_newtype!(
+    /// A task, unique within its run.
+    TaskId(u32)
+);
+id_newtype!(
+    /// One LLM request/response stream, unique within its run.
+    LlmCallId(u32)
+);
+id_newtype!(
+    /// One tool invocation, unique within its run.
+    ToolCallId(u32)
+);
+id_newtype!(
+    /// A pending or decided approval, unique within its run.
+    ApprovalId(u32)
+);
+id_newtype!(
+    /// A memory entry, unique within the repository's database.
+    MemoryId(i64)
+);
+
+/// Milliseconds since the Unix epoch, UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Millis(pub i64);
+
+impl Millis {
+    /// The current wall-clock time.
+    pub fn now() -> Self {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Millis(i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+    }
+}
+
+/// An event as committed to the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Position in the log; ids increase in commit order and never repeat.
+    pub id: EventId,
+    /// The run the event belongs to.
+    pub run: RunId,
+    /// When the core produced the event.
+    pub at: Millis,
+    /// What happened.
+    pub event: Event,
+}
+
+/// Where a run is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    /// The planner is decomposing the goal.
+    Planning,
+    /// Agents are working on tasks.
+    Working,
+    /// A verified patch waits for the person's decision.
+    AwaitingApproval,
+    /// An approved patch is being applied to the working tree.
+    Applying,
+    /// The run cannot go on without the person (no model, budget spent, ...).
+    Blocked,
+    /// The goal was reached.
+    Done,
+    /// The run gave up.
+    Failed,
+    /// The person stopped the run.
+    Cancelled,
+}
+
+impl RunState {
+    /// Whether the run has ended and nothing more will happen in it.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, RunState::Done | RunState::Failed | RunState::Cancelled)
+    }
+
+    /// The lowercase name used on screen and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Planning => "planning",
+            RunState::Working => "working",
+            RunState::AwaitingApproval => "awaiting approval",
+            RunState::Applying => "applying",
+            RunState::Blocked => "blocked",
+            RunState::Done => "done",
+            RunState::Failed => "failed",
+            RunState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// What an agent is doing right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentStatus {
+    /// Nothing to do.
+    Idle,
+    /// Waiting on a model.
+    Thinking,
+    /// Running a tool.
+    CallingTool,
+    /// Waiting for the person to approve something.
+    WaitingApproval,
+    /// Cannot proceed (dependency, budget, error).
+    Blocked,
+    /// Finished its work.
+    Done,
+    /// Gave up.
+    Failed,
+}
+
+impl AgentStatus {
+    /// The lowercase name used on screen and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentStatus::Idle => "idle",
+            AgentStatus::Thinking => "thinking",
+            AgentStatus::CallingTool => "tool",
+            AgentStatus::WaitingApproval => "approval",
+            AgentStatus::Blocked => "blocked",
+            AgentStatus::Done => "done",
+            AgentStatus::Failed => "failed",
+        }
+    }
+}
+
+/// Where a task is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Created; its dependencies are not done yet.
+    Pending,
+    /// Dependencies done; waiting for a free slot.
+    Ready,
+    /// An agent is working on it.
+    Running,
+    /// Cannot proceed without help.
+    Blocked,
+    /// Finished successfully.
+    Done,
+    /// Finished unsuccessfully.
+    Failed,
+    /// Cancelled, with its subtree.
+    Cancelled,
+}
+
+impl TaskStatus {
+    /// Whether the task will not change any more.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Done | TaskStatus::Failed | TaskStatus::Cancelled
+        )
+    }
+
+    /// The lowercase name used on screen and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Pending => "pending",
+            TaskStatus::Ready => "ready",
+            TaskStatus::Running => "running",
+            TaskStatus::Blocked => "blocked",
+            TaskStatus::Done => "done",
+            TaskStatus::Failed => "failed",
+            TaskStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Severity of a log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogLevel {
+    /// Fine detail.
+    Debug,
+    /// Normal progress.
+    Info,
+    /// Something the person may want to look at.
+    Warn,
+    /// Something went wrong.
+    Error,
+}
+
+impl LogLevel {
+    /// The number stored in the `events.level` column (ordered by severity).
+    pub fn as_i64(self) -> i64 {
+        match self {
+            LogLevel::Debug => 0,
+            LogLevel::Info => 1,
+            LogLevel::Warn => 2,
+            LogLevel::Error => 3,
+        }
+    }
+
+    /// Short uppercase tag for the logs pane.
+    pub fn tag(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "DBG",
+            LogLevel::Info => "INF",
+            LogLevel::Warn => "WRN",
+            LogLevel::Error => "ERR",
+        }
+    }
+}
+
+/// Which stream a tool's output came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputStream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// How an LLM call ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// The model finished normally.
+    Ok,
+    /// The call failed; `error` says why in words.
+    Failed {
+        /// What went wrong.
+        error: String,
+    },
+    /// The call was cancelled before it finished.
+    Cancelled,
+}
+
+/// What an approval is asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "subject", rename_all = "snake_case")]
+pub enum ApprovalSubject {
+    /// Run a command that the sandbox does not allow on its own.
+    Command {
+        /// The command line.
+        command: String,
+        /// Why approval is needed (network, path outside the worktree, no sandbox, ...).
+        reason: String,
+    },
+    /// Apply a verified patch to the person's working tree.
+    Patch {
+        /// The unified diff.
+        diff: String,
+        /// The files it touches, relative to the repository.
+        files: Vec<String>,
+    },
+}
+
+/// The person's answer to an approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// Go ahead.
+    Approved,
+    /// Do not; `reason` is passed back to the agent.
+    Denied {
+        /// Why, in the person's words (may be empty).
+        reason: String,
+    },
+}
+
+/// The kinds of memory entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemoryKind {
+    /// What a finished task did and found.
+    TaskSummary,
+    /// An error signature and what resolved it.
+    ErrorResolution,
+    /// A fact about the repository ("tests run with `pytest -q`").
+    RepoFact,
+    /// A summary of the conversation with the planner.
+    Conversation,
+    /// A named variable on a task's scratchpad.
+    Scratchpad,
+}
+
+impl MemoryKind {
+    /// The name used on screen and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemoryKind::TaskSummary => "task_summary",
+            MemoryKind::ErrorResolution => "error_resolution",
+            MemoryKind::RepoFact => "repo_fact",
+            MemoryKind::Conversation => "conversation",
+            MemoryKind::Scratchpad => "scratchpad",
+        }
+    }
+}
+
+/// Who wrote a chat message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatRole {
+    /// The person.
+    User,
+    /// The planner agent.
+    Planner,
+    /// warroom itself (notices, refusals).
+    System,
+}
+
+/// Something that happened, as told by the core to everyone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A run began with the person's goal.
+    RunStarted {
+        /// The goal in the person's words.
+        goal: String,
+        /// The repository the run works on.
+        repo: String,
+    },
+    /// A run moved to another lifecycle state.
+    RunStateChanged {
+        /// The new state.
+        state: RunState,
+        /// Why, in words (may be empty).
+        reason: String,
+    },
+    /// A run ended; no more events follow for it.
+    RunFinished {
+        /// The final state: done, failed or cancelled.
+        state: RunState,
+        /// A one-paragraph account of the outcome.
+        summary: String,
+    },
+    /// An agent joined the family tree.
+    AgentSpawned {
+        /// The new agent.
+        agent: AgentId,
+        /// Its parent, `None` for the root planner.
+        parent: Option<AgentId>,
+        /// Its role (planner, observer, analyst, verifier, ...).
+        role: String,
+        /// The model it starts with.
+        model: String,
+    },
+    /// An agent's status or current task changed.
+    AgentStatusChanged {
+        /// The agent.
+        agent: AgentId,
+        /// What it is doing now.
+        status: AgentStatus,
+        /// The task it works on, if any.
+        task: Option<TaskId>,
+    },
+    /// An agent's running totals of tokens and dollars, after a call.
+    AgentUsageUpdated {
+        /// The agent.
+        agent: AgentId,
+        /// Prompt tokens so far.
+        input_tokens: u64,
+        /// Completion tokens so far.
+        output_tokens: u64,
+        /// Dollars so far.
+        cost_usd: f64,
+    },
+    /// A task was added to the tree.
+    TaskCreated {
+        /// The new task.
+        task: TaskId,
+        /// Its parent, `None` for a root task.
+        parent: Option<TaskId>,
+        /// A short title.
+        title: String,
+        /// Tasks that must be done before this one can start.
+        deps: Vec<TaskId>,
+        /// The agent that owns it, if assigned.
+        owner: Option<AgentId>,
+    },
+    /// A task changed status.
+    TaskStatusChanged {
+        /// The task.
+        task: TaskId,
+        /// Its new status.
+        status: TaskStatus,
+        /// How many attempts it has had (1 for the first).
+        attempt: u32,
+    },
+    /// A task made progress.
+    TaskProgressed {
+        /// The task.
+        task: TaskId,
+        /// Fraction done, 0.0 to 1.0.
+        progress: f64,
+    },
+    /// A line for the logs pane.
+    LogLine {
+        /// The agent that logged it, `None` for warroom itself.
+        agent: Option<AgentId>,
+        /// Its severity.
+        level: LogLevel,
+        /// The text, possibly long and possibly with ANSI colors.
+        text: String,
+    },
+    /// A model call started.
+    LlmCallBegan {
+        /// The call.
+        call: LlmCallId,
+        /// The agent that made it.
+        agent: AgentId,
+        /// The provider name from config.
+        provider: String,
+        /// The model name.
+        model: String,
+    },
+    /// A piece of a model's streamed answer.
+    LlmDelta {
+        /// The call.
+        call: LlmCallId,
+        /// The agent that made it.
+        agent: AgentId,
+        /// The new text.
+        text: String,
+    },
+    /// A model call ended.
+    LlmCallEnded {
+        /// The call.
+        call: LlmCallId,
+        /// The agent that made it.
+        agent: AgentId,
+        /// Prompt tokens.
+        input_tokens: u64,
+        /// Completion tokens.
+        output_tokens: u64,
+        /// Prompt tokens served from the provider's cache.
+        cached_tokens: u64,
+        /// Dollars.
+        cost_usd: f64,
+        /// Time to first token, if any token arrived.
+        ttft_ms: Option<u64>,
+        /// Time from request to end.
+        latency_ms: u64,
+        /// Whether warroom's response cache answered.
+        cache_hit: bool,
+        /// How it ended.
+        outcome: CallOutcome,
+    },
+    /// A tool started.
+    ToolCallBegan {
+        /// The call.
+        call: ToolCallId,
+        /// The agent that made it.
+        agent: AgentId,
+        /// The tool's name.
+        tool: String,
+        /// Its arguments, as JSON text.
+        args: String,
+    },
+    /// A piece of a tool's output.
+    ToolOutputDelta {
+        /// The call.
+        call: ToolCallId,
+        /// The agent that made it.
+        agent: AgentId,
+        /// Which stream.
+        stream: OutputStream,
+        /// The new text (may hold ANSI colors).
+        text: String,
+    },
+    /// A tool finished.
+    ToolCallEnded {
+        /// The call.
+        call: ToolCallId,
+        /// The agent that made it.
+        agent: AgentId,
+        /// Whether it succeeded.
+        ok: bool,
+        /// The exit code of a process, if it was one.
+        exit_code: Option<i32>,
+        /// How long it took.
+        duration_ms: u64,
+        /// A one-line result or error.
+        summary: String,
+    },
+    /// An agent needs the person's decision.
+    ApprovalRequested {
+        /// The approval.
+        approval: ApprovalId,
+        /// Who asks.
+        agent: AgentId,
+        /// What is asked for.
+        subject: ApprovalSubject,
+    },
+    /// An approval was decided (the first decision wins).
+    ApprovalDecided {
+        /// The approval.
+        approval: ApprovalId,
+        /// The answer.
+        decision: Decision,
+        /// Where it was decided ("owner", "attach pid 123", ...).
+        by: String,
+    },
+    /// A memory entry was written.
+    MemoryWritten {
+        /// The entry.
+        memory: MemoryId,
+        /// Its kind.
+        memory_kind: MemoryKind,
+        /// Its text.
+        text: String,
+        /// The agent that wrote it.
+        agent: Option<AgentId>,
+        /// The task it came from.
+        task: Option<TaskId>,
+    },
+    /// A memory entry was forgotten.
+    MemoryForgotten {
+        /// The entry.
+        memory: MemoryId,
+    },
+    /// A chat message was posted.
+    ChatMessagePosted {
+        /// Who wrote it.
+        role: ChatRole,
+        /// What it says.
+        text: String,
+    },
+    /// Files in the person's working tree changed.
+    FilesChanged {
+        /// The paths, relative to the repository.
+        paths: Vec<String>,
+    },
+    /// Something failed; the person should see it.
+    ErrorRaised {
+        /// The agent it concerns, if any.
+        agent: Option<AgentId>,
+        /// Where it happened (a component or tool name).
+        source: String,
+        /// What went wrong, in words.
+        message: String,
+    },
+}
+
+impl Event {
+    /// The tag stored in the `events.kind` column and used in JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::RunStarted { .. } => "run_started",
+            Event::RunStateChanged { .. } => "run_state_changed",
+            Event::RunFinished { .. } => "run_finished",
+            Event::AgentSpawned { .. } => "agent_spawned",
+            Event::AgentStatusChanged { .. } => "agent_status_changed",
+            Event::AgentUsageUpdated { .. } => "agent_usage_updated",
+            Event::TaskCreated { .. } => "task_created",
+            Event::TaskStatusChanged { .. } => "task_status_changed",
+            Event::TaskProgressed { .. } => "task_progressed",
+            Event::LogLine { .. } => "log_line",
+            Event::LlmCallBegan { .. } => "llm_call_began",
+            Event::LlmDelta { .. } => "llm_delta",
+            Event::LlmCallEnded { .. } => "llm_call_ended",
+            Event::ToolCallBegan { .. } => "tool_call_began",
+            Event::ToolOutputDelta { .. } => "tool_output_delta",
+            Event::ToolCallEnded { .. } => "tool_call_ended",
+            Event::ApprovalRequested { .. } => "approval_requested",
+            Event::ApprovalDecided { .. } => "approval_decided",
+            Event::MemoryWritten { .. } => "memory_written",
+            Event::MemoryForgotten { .. } => "memory_forgotten",
+            Event::ChatMessagePosted { .. } => "chat_message_posted",
+            Event::FilesChanged { .. } => "files_changed",
+            Event::ErrorRaised { .. } => "error_raised",
+        }
+    }
+
+    /// The agent the event concerns, if one (used to filter logs by agent).
+    pub fn agent(&self) -> Option<AgentId> {
+        match self {
+            Event::AgentSpawned { agent, .. }
+            | Event::AgentStatusChanged { agent, .. }
+            | Event::AgentUsageUpdated { agent, .. }
+            | Event::LlmCallBegan { agent, .. }
+            | Event::LlmDelta { agent, .. }
+            | Event::LlmCallEnded { agent, .. }
+            | Event::ToolCallBegan { agent, .. }
+            | Event::ToolOutputDelta { agent, .. }
+            | Event::ToolCallEnded { agent, .. }
+            | Event::ApprovalRequested { agent, .. } => Some(*agent),
+            Event::LogLine { agent, .. }
+            | Event::MemoryWritten { agent, .. }
+            | Event::ErrorRaised { agent, .. } => *agent,
+            Event::TaskCreated { owner, .. } => *owner,
+            _ => None,
+        }
+    }
+
+    /// The severity when the event is shown as a line in the logs pane, `None` when it is not
+    /// a log-pane line (state changes are shown by the other panes).
+    pub fn log_level(&self) -> Option<LogLevel> {
+        match self {
+            Event::LogLine { level, .. } => Some(*level),
+            Event::ErrorRaised { .. } => Some(LogLevel::Error),
+            Event::ToolOutputDelta { stream, .. } => Some(match stream {
+                OutputStream::Stdout => LogLevel::Debug,
+                OutputStream::Stderr => LogLevel::Info,
+            }),
+            Event::LlmDelta { .. } => Some(LogLevel::Debug),
+            Event::ToolCallBegan { .. }
+            | Event::ToolCallEnded { .. }
+            | Event::LlmCallBegan { .. }
+            | Event::LlmCallEnded { .. }
+            | Event::ApprovalRequested { .. }
+            | Event::ApprovalDecided { .. }
+            | Event::RunStarted { .. }
+            | Event::RunStateChanged { .. }
+            | Event::RunFinished { .. }
+            | Event::FilesChanged { .. } => Some(LogLevel::Info),
+            _ => None,
+        }
+    }
+}
+
+/// What a front end asks the core to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// Start a new run with this goal.
+    SubmitGoal {
+        /// The goal in the person's words.
+        text: String,
+    },
+    /// Say something to the planner in the current run's chat.
+    SendChat {
+        /// The message.
+        text: String,
+    },
+    /// Decide a pending approval.
+    DecideApproval {
+        /// The run it belongs to.
+        run: RunId,
+        /// The approval.
+        approval: ApprovalId,
+        /// The answer.
+        decision: Decision,
+    },
+    /// Cancel a task and its subtree.
+    CancelTask {
+        /// The run it belongs to.
+        run: RunId,
+        /// The task.
+        task: TaskId,
+    },
+    /// Cancel a whole run.
+    CancelRun {
+        /// The run.
+        run: RunId,
+    },
+    /// Forget a memory entry.
+    ForgetMemory {
+        /// The entry.
+        memory: MemoryId,
+    },
+}
+
+#[cfg(test)]
+#[path = "protocol_tests.rs"]
+mod tests;

@@ -1,0 +1,1 @@
+//! Store tests against real temp files.
