@@ -1,0 +1,324 @@
+//! Every section and key of warroom's config: its type, default and allowed values, generated
+//! twice by one macro — the effective [`Config`] and the all-`Option` [`ConfigLayer`] that one
+//! source (a file, the environment, `--set`) deserializes into. Validation lives in the layer's
+//! field types, so a bad value fails while the deserializer still knows its key and span.
+//! Reads no files and no environment: `mod.rs` does the layering, `error.rs` the wording.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::store::StoreOptions;
+
+/// Declares the sections. Per section it emits the effective struct (with `Default` = the
+/// built-in defaults) and its layer twin whose fields are `Option<checked type>`; plus
+/// [`Config`], [`ConfigLayer`] and the [`SECTIONS`] catalog used to resolve env names and to
+/// word unknown-key errors. `key: T as Checked = default` deserializes `Checked` in layers and
+/// stores `T` (via `From`) in the config; `key: T = default` uses `T` for both.
+macro_rules! sections {
+    ($(
+        $(#[doc = $section_doc:literal])*
+        [$section:ident] $Section:ident / $Layer:ident, expecting $expecting:literal {
+            $(
+                $(#[doc = $doc:literal])*
+                $key:ident: $ty:ty $(as $checked:ty)? = $default:expr;
+            )*
+        }
+    )*) => {
+        /// warroom's effective configuration: the built-in defaults (its `Default`) with every
+        /// layer applied.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+        pub struct Config {
+            $( $(#[doc = $section_doc])* pub $section: $Section, )*
+        }
+
+        impl Default for Config {
+            fn default() -> Self {
+                Config { $( $section: $Section::default(), )* }
+            }
+        }
+
+        /// What one source sets: every key optional, unknown keys and bad values rejected while
+        /// deserializing. Apply it over a [`Config`] with [`ConfigLayer::apply_to`].
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct ConfigLayer {
+            $( #[serde(default)] $section: $Layer, )*
+        }
+
+        impl ConfigLayer {
+            /// Overwrites in `config` every key this layer sets; leaves the others alone.
+            pub fn apply_to(self, config: &mut Config) {
+                $( self.$section.apply_to(&mut config.$section); )*
+            }
+        }
+
+        /// Every section with its keys, in the order `config.toml` documents them.
+        pub const SECTIONS: &[(&str, &[&str])] = &[
+            $( (stringify!($section), &[ $( stringify!($key), )* ]), )*
+        ];
+
+        $(
+            $(#[doc = $section_doc])*
+            #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+            pub struct $Section {
+                $( $(#[doc = $doc])* pub $key: $ty, )*
+            }
+
+            impl Default for $Section {
+                fn default() -> Self {
+                    $Section { $( $key: $default, )* }
+                }
+            }
+
+            #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+            #[serde(deny_unknown_fields, expecting = $expecting)]
+            struct $Layer {
+                $( $key: Option<layer_type!($ty $(, $checked)?)>, )*
+            }
+
+            impl $Layer {
+                fn apply_to(self, config: &mut $Section) {
+                    $( if let Some(value) = self.$key { config.$key = value.into(); } )*
+                }
+            }
+        )*
+    };
+}
+
+/// The type a layer deserializes for one key: its checked type when it has one.
+macro_rules! layer_type {
+    ($ty:ty) => {
+        $ty
+    };
+    ($ty:ty, $checked:ty) => {
+        $checked
+    };
+}
+
+sections! {
+    /// `[store]`: how the owner process writes the event log.
+    [store] StoreConfig / StoreLayer, expecting "a table of [store] settings" {
+        /// Commit a batch once it holds this many events (1..=100000).
+        batch_max_events: usize as Bounded<usize, 1, 100_000> = 2048;
+        /// ...or once its first event has waited this many milliseconds (1..=1000).
+        batch_max_delay_ms: u64 as Bounded<u64, 1, 1000> = 5;
+        /// How long a connection waits for another connection's lock, in ms (1..=600000).
+        busy_timeout_ms: u64 as Bounded<u64, 1, 600_000> = 5000;
+        /// How often the owner rewrites its heartbeat in the lock file, in ms (100..=60000).
+        heartbeat_ms: u64 as Bounded<u64, 100, 60_000> = 2000;
+    }
+
+    /// `[ui]`: the terminal front end.
+    [ui] UiConfig / UiLayer, expecting "a table of [ui] settings" {
+        /// Whether to use ANSI colors.
+        color: ColorChoice = ColorChoice::Auto;
+        /// Show HH:MM:SS in the logs pane.
+        log_timestamps: bool = true;
+        /// Log lines the logs pane holds in memory (100..=100000).
+        log_window: usize as Bounded<usize, 100, 100_000> = 2000;
+        /// How often the status bar's elapsed-time clock redraws while a run is active, in ms
+        /// (100..=60000).
+        tick_ms: u64 as Bounded<u64, 100, 60_000> = 1000;
+    }
+
+    /// `[watch]`: how viewers follow a database that another process owns.
+    [watch] WatchConfig / WatchLayer, expecting "a table of [watch] settings" {
+        /// Fallback poll of the database when file notifications are unavailable, in ms
+        /// (10..=10000).
+        poll_ms: u64 as Bounded<u64, 10, 10_000> = 250;
+    }
+
+    /// `[log]`: warroom's own log file (tracing), not the logs pane.
+    [log] LogConfig / LogLayer, expecting "a table of [log] settings" {
+        /// The filter used when `WARROOM_LOG` and `RUST_LOG` are unset (a tracing filter
+        /// string, e.g. `info` or `warroom=debug,info`).
+        level: String as TracingFilter = "info".to_string();
+        /// Rotated daily log files to keep (1..=365).
+        keep_files: usize as Bounded<usize, 1, 365> = 7;
+    }
+}
+
+impl StoreConfig {
+    /// The writer's tuning, as the store takes it.
+    pub fn options(&self) -> StoreOptions {
+        StoreOptions {
+            batch_max_events: self.batch_max_events,
+            batch_max_delay: Duration::from_millis(self.batch_max_delay_ms),
+            busy_timeout: Duration::from_millis(self.busy_timeout_ms),
+            heartbeat: Duration::from_millis(self.heartbeat_ms),
+        }
+    }
+}
+
+/// When to use ANSI colors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorChoice {
+    /// Color on a terminal, unless `NO_COLOR` is set.
+    #[default]
+    Auto,
+    /// Color even when not writing to a terminal.
+    Always,
+    /// Never color.
+    Never,
+}
+
+impl ColorChoice {
+    const NAMES: [&'static str; 3] = ["auto", "always", "never"];
+
+    /// Whether to color, given whether `NO_COLOR` is set (non-empty) and the output is a tty.
+    pub fn enabled(self, no_color: bool, is_tty: bool) -> bool {
+        match self {
+            ColorChoice::Auto => is_tty && !no_color,
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+        }
+    }
+}
+
+// By hand rather than derived: toml's enum path says only "wanted string or table" for a
+// wrong type, and serde's unknown-variant message quotes with backticks.
+impl<'de> Deserialize<'de> for ColorChoice {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ColorVisitor;
+        impl Visitor<'_> for ColorVisitor {
+            type Value = ColorChoice;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "one of {}", quoted_list(&ColorChoice::NAMES))
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<ColorChoice, E> {
+                match value {
+                    "auto" => Ok(ColorChoice::Auto),
+                    "always" => Ok(ColorChoice::Always),
+                    "never" => Ok(ColorChoice::Never),
+                    other => Err(E::custom(format_args!(
+                        "unknown variant {other:?}, expected one of {}",
+                        quoted_list(&ColorChoice::NAMES)
+                    ))),
+                }
+            }
+        }
+        deserializer.deserialize_str(ColorVisitor)
+    }
+}
+
+/// An integer that must lie in `LO..=HI`, stored as `T`. Only layers hold it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Bounded<T, const LO: i64, const HI: i64>(T);
+
+impl<'de, T: TryFrom<i64>, const LO: i64, const HI: i64> Deserialize<'de> for Bounded<T, LO, HI> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let n = deserializer.deserialize_i64(IntegerIn::<LO, HI>)?;
+        T::try_from(n)
+            .map(Bounded)
+            .map_err(|_| de::Error::custom(out_of_range(n, LO, HI)))
+    }
+}
+
+impl<const LO: i64, const HI: i64> From<Bounded<usize, LO, HI>> for usize {
+    fn from(value: Bounded<usize, LO, HI>) -> usize {
+        value.0
+    }
+}
+
+impl<const LO: i64, const HI: i64> From<Bounded<u64, LO, HI>> for u64 {
+    fn from(value: Bounded<u64, LO, HI>) -> u64 {
+        value.0
+    }
+}
+
+struct IntegerIn<const LO: i64, const HI: i64>;
+
+impl<const LO: i64, const HI: i64> Visitor<'_> for IntegerIn<LO, HI> {
+    type Value = i64;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "an integer from {LO} to {HI}")
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<i64, E> {
+        if (LO..=HI).contains(&value) {
+            Ok(value)
+        } else {
+            Err(E::custom(out_of_range(value, LO, HI)))
+        }
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<i64, E> {
+        match i64::try_from(value) {
+            Ok(value) => self.visit_i64(value),
+            Err(_) => Err(E::custom(out_of_range(value, LO, HI))),
+        }
+    }
+}
+
+fn out_of_range(value: impl fmt::Display, lo: i64, hi: i64) -> String {
+    format!("{value} is out of range, expected an integer from {lo} to {hi}")
+}
+
+/// A tracing filter string (`info`, `warroom=debug,info`), checked with the parser that will
+/// use it, so a typo fails at load time rather than silently logging nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TracingFilter(String);
+
+impl<'de> Deserialize<'de> for TracingFilter {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FilterVisitor;
+        impl Visitor<'_> for FilterVisitor {
+            type Value = TracingFilter;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(r#"a tracing filter string such as "info" or "warroom=debug,info""#)
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<TracingFilter, E> {
+                if value.trim().is_empty() {
+                    return Err(E::custom(format_args!(
+                        "the filter is empty, expected {}",
+                        Expecting(&self)
+                    )));
+                }
+                match tracing_subscriber::EnvFilter::builder().parse(value) {
+                    Ok(_) => Ok(TracingFilter(value.to_string())),
+                    Err(error) => Err(E::custom(format_args!(
+                        "{value:?} is not a valid tracing filter: {error}"
+                    ))),
+                }
+            }
+        }
+        deserializer.deserialize_str(FilterVisitor)
+    }
+}
+
+impl From<TracingFilter> for String {
+    fn from(value: TracingFilter) -> String {
+        value.0
+    }
+}
+
+/// Displays a visitor's `expecting` text.
+struct Expecting<'a, V>(&'a V);
+
+impl<'de, V: Visitor<'de>> fmt::Display for Expecting<'_, V> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        self.0.expecting(f)
+    }
+}
+
+/// The keys of `section`, or `None` when there is no such section.
+pub(crate) fn keys_of(section: &str) -> Option<&'static [&'static str]> {
+    SECTIONS
+        .iter()
+        .find(|(name, _)| *name == section)
+        .map(|(_, keys)| *keys)
+}
+
+/// `"a", "b", "c"`.
+pub(crate) fn quoted_list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| format!("{name:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
