@@ -173,7 +173,10 @@ mod tests {
         let first = OwnerLock::acquire(&lock, &db, Duration::from_millis(20)).unwrap();
         let err = OwnerLock::acquire(&lock, &db, Duration::from_secs(1)).unwrap_err();
         let message = err.to_string();
-        assert!(message.contains(&std::process::id().to_string()), "{message}");
+        assert!(
+            message.contains(&std::process::id().to_string()),
+            "{message}"
+        );
         assert!(message.contains("warroom watch"), "{message}");
         match probe(&lock) {
             OwnerState::Alive {

@@ -41,8 +41,10 @@ pub(super) fn apply(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<(
             status,
             task,
         } => {
-            tx.prepare_cached("UPDATE agents SET status = ?3, task = ?4 WHERE run_id = ?1 AND id = ?2")?
-                .execute(params![run, agent.0, tag(status), task.map(|t| t.0)])?;
+            tx.prepare_cached(
+                "UPDATE agents SET status = ?3, task = ?4 WHERE run_id = ?1 AND id = ?2",
+            )?
+            .execute(params![run, agent.0, tag(status), task.map(|t| t.0)])?;
         }
         Event::AgentUsageUpdated {
             agent,

@@ -9,8 +9,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::protocol::{
-    AgentId, AgentStatus, ApprovalId, ApprovalSubject, Event, EventId, LogLevel, MemoryId,
-    Millis, Record, RunId, RunState, TaskId, TaskStatus,
+    AgentId, AgentStatus, ApprovalId, ApprovalSubject, Event, EventId, LogLevel, MemoryId, Millis,
+    Record, RunId, RunState, TaskId, TaskStatus,
 };
 
 use super::{StoreError, from_tag, schema};
@@ -275,7 +275,11 @@ impl Reader {
                        AND level IS NOT NULL AND level >= ?4
                      ORDER BY id DESC LIMIT ?5"
                 );
-                self.page(&sql, params![run.0, agent.0, before, level, limit as i64], true)?
+                self.page(
+                    &sql,
+                    params![run.0, agent.0, before, level, limit as i64],
+                    true,
+                )?
             }
             None => {
                 let sql = format!(
@@ -290,16 +294,22 @@ impl Reader {
     }
 
     /// Everything a screen needs for `run`, consistent as of one moment.
-    pub fn snapshot(&self, run: RunId, log_lines: usize) -> Result<Option<RunSnapshot>, StoreError> {
-        self.conn
-            .execute_batch("BEGIN")
-            .map_err(|e| self.err(e))?;
+    pub fn snapshot(
+        &self,
+        run: RunId,
+        log_lines: usize,
+    ) -> Result<Option<RunSnapshot>, StoreError> {
+        self.conn.execute_batch("BEGIN").map_err(|e| self.err(e))?;
         let result = self.snapshot_in_tx(run, log_lines);
         let _ = self.conn.execute_batch("COMMIT");
         result
     }
 
-    fn snapshot_in_tx(&self, run: RunId, log_lines: usize) -> Result<Option<RunSnapshot>, StoreError> {
+    fn snapshot_in_tx(
+        &self,
+        run: RunId,
+        log_lines: usize,
+    ) -> Result<Option<RunSnapshot>, StoreError> {
         let Some(run_row) = self.run(run)? else {
             return Ok(None);
         };
@@ -463,7 +473,11 @@ impl Reader {
                 Ok(record) => page.records.push(record),
                 Err(reason) => {
                     let kind = row.get::<_, String>(3).unwrap_or_default();
-                    tracing::warn!(id = id.0, kind, "skipping an event this build cannot read: {reason}");
+                    tracing::warn!(
+                        id = id.0,
+                        kind,
+                        "skipping an event this build cannot read: {reason}"
+                    );
                     page.skipped.push(SkippedRow { id, kind, reason });
                 }
             }
@@ -480,7 +494,8 @@ impl Reader {
     }
 }
 
-const RUN_SELECT: &str = "SELECT r.id, r.goal, r.repo, r.state, r.summary, r.started_at, r.finished_at,
+const RUN_SELECT: &str =
+    "SELECT r.id, r.goal, r.repo, r.state, r.summary, r.started_at, r.finished_at,
         (SELECT coalesce(sum(input_tokens + output_tokens), 0) FROM agents a WHERE a.run_id = r.id),
         (SELECT coalesce(sum(cost_usd), 0) FROM agents a WHERE a.run_id = r.id)
      FROM runs r";

@@ -145,9 +145,7 @@ pub(crate) fn classify(path: &Path, error: rusqlite::Error) -> StoreError {
             path,
             message: error.to_string(),
         },
-        Some(ErrorCode::ReadOnly) | Some(ErrorCode::CannotOpen)
-            if !is_writable(&path) =>
-        {
+        Some(ErrorCode::ReadOnly) | Some(ErrorCode::CannotOpen) if !is_writable(&path) => {
             StoreError::ReadOnly { path }
         }
         Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {

@@ -47,10 +47,14 @@ pub(super) fn spawn(
     committed: broadcast::Sender<Committed>,
 ) -> Result<std::thread::JoinHandle<()>, StoreError> {
     let next_event = conn
-        .query_row("SELECT coalesce(max(id), 0) + 1 FROM events", [], |r| r.get(0))
+        .query_row("SELECT coalesce(max(id), 0) + 1 FROM events", [], |r| {
+            r.get(0)
+        })
         .map_err(|e| schema::classify(&path, e))?;
     let next_run = conn
-        .query_row("SELECT coalesce(max(id), 0) + 1 FROM runs", [], |r| r.get(0))
+        .query_row("SELECT coalesce(max(id), 0) + 1 FROM runs", [], |r| {
+            r.get(0)
+        })
         .map_err(|e| schema::classify(&path, e))?;
     let mut writer = Writer {
         conn,
@@ -103,7 +107,7 @@ impl Writer {
                 None => rx.blocking_recv(),
                 Some(first) => {
                     let left = self.options.batch_max_delay.saturating_sub(first.elapsed());
-                    match clock.block_on(tokio::time::timeout(left, rx.recv())) {
+                    match clock.block_on(async { tokio::time::timeout(left, rx.recv()).await }) {
                         Ok(request) => request,
                         Err(_) => {
                             self.commit_or_keep();
