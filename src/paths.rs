@@ -76,10 +76,12 @@ fn exclude_from_git(repo: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(&info)?;
     let exclude = info.join("exclude");
     let current = std::fs::read_to_string(&exclude).unwrap_or_default();
-    if current
-        .lines()
-        .any(|line| matches!(line.trim(), ".warroom" | ".warroom/" | "/.warroom" | "/.warroom/"))
-    {
+    if current.lines().any(|line| {
+        matches!(
+            line.trim(),
+            ".warroom" | ".warroom/" | "/.warroom" | "/.warroom/"
+        )
+    }) {
         return Ok(());
     }
     let mut file = std::fs::OpenOptions::new()

@@ -109,7 +109,10 @@ pub enum RunState {
 impl RunState {
     /// Whether the run has ended and nothing more will happen in it.
     pub fn is_terminal(self) -> bool {
-        matches!(self, RunState::Done | RunState::Failed | RunState::Cancelled)
+        matches!(
+            self,
+            RunState::Done | RunState::Failed | RunState::Cancelled
+        )
     }
 
     /// The lowercase name used on screen and in the database.

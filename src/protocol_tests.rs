@@ -196,11 +196,19 @@ fn variant_count(event: &Event) -> usize {
 fn every_event_variant_round_trips_through_json() {
     let events = all_events();
     let kinds: BTreeSet<&str> = events.iter().map(Event::kind).collect();
-    assert_eq!(kinds.len(), variant_count(&events[0]), "a variant has no sample");
+    assert_eq!(
+        kinds.len(),
+        variant_count(&events[0]),
+        "a variant has no sample"
+    );
     for event in events {
         let json = serde_json::to_string(&event).unwrap();
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(value["kind"], event.kind(), "tag differs from kind() in {json}");
+        assert_eq!(
+            value["kind"],
+            event.kind(),
+            "tag differs from kind() in {json}"
+        );
         let back: Event = serde_json::from_str(&json).unwrap();
         assert_eq!(back, event);
     }
@@ -227,7 +235,10 @@ fn records_round_trip_and_ids_are_plain_numbers() {
         },
     };
     let json = serde_json::to_string(&record).unwrap();
-    assert!(json.starts_with(r#"{"id":42,"run":3,"at":1700000000000,"#), "{json}");
+    assert!(
+        json.starts_with(r#"{"id":42,"run":3,"at":1700000000000,"#),
+        "{json}"
+    );
     assert_eq!(serde_json::from_str::<Record>(&json).unwrap(), record);
 }
 

@@ -11,6 +11,7 @@ mod lock;
 mod project;
 mod reader;
 pub(crate) mod schema;
+mod tail;
 mod writer;
 
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ use crate::paths::RepoPaths;
 use crate::protocol::{Command, Event, EventId, Millis, Record, RunId};
 
 pub use lock::{OwnerLock, OwnerState, probe as probe_owner};
+pub use tail::{Tail, TailRead};
 pub use reader::{
     AgentRow, ApprovalRow, ChatRow, LogFilter, MemoryRow, Page, Reader, RunRow, RunSnapshot,
     SkippedRow, TaskRow,

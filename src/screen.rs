@@ -1,0 +1,129 @@
+//! Opening the screen: the owner's war room (`warroom`) and the read-only monitor
+//! (`warroom watch`). Wires the store, the core and the App together, takes the terminal,
+//! runs the loop and always gives the terminal back and flushes the store, whether the
+//! person quit or a signal (SIGTERM, SIGHUP from a dropped SSH link) arrived.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, eyre};
+
+use crate::cli::Context;
+use crate::config::Config;
+use crate::protocol::EventId;
+use crate::store::{OwnerState, Reader, RunSnapshot, probe_owner};
+use crate::ui::run::{Exit, Feed};
+use crate::ui::{App, Mode, UiOptions, terminal};
+
+/// `warroom`: owns the database, runs the core, shows the latest run.
+pub fn war_room(ctx: &Context) -> Result<()> {
+    require_terminal()?;
+    let owned = crate::cli::open_owner(ctx)?;
+    let busy = Duration::from_millis(ctx.config.store.busy_timeout_ms);
+    let runtime = runtime()?;
+    let result = runtime.block_on(async {
+        let (mut app, after) = start(ctx, Mode::Owner)?;
+        let store = owned.store.clone();
+        let reader = Reader::open(&ctx.paths.db, busy).map_err(|e| eyre!("{e}"))?;
+        let (core, core_task) = crate::core::spawn(store.clone(), reader);
+        let feed = Feed::Owner { store, core };
+        let exit = screen(&mut app, ctx, feed, after).await;
+        core_task.abort();
+        exit
+    });
+    drop(runtime);
+    let closed = owned.close().map_err(|e| eyre!("{e}"));
+    let exit = result?;
+    closed?;
+    tracing::info!(?exit, "war room closed");
+    Ok(())
+}
+
+/// `warroom watch`: follows the database read-only; works with or without a live owner.
+pub fn watch(ctx: &Context) -> Result<()> {
+    require_terminal()?;
+    let owner = probe_owner(&ctx.paths.lock);
+    let runtime = runtime()?;
+    let exit = runtime.block_on(async {
+        let (mut app, after) = start(ctx, Mode::Watch { owner })?;
+        let feed = Feed::Watch {
+            lock: ctx.paths.lock.clone(),
+            poll: Duration::from_millis(ctx.config.watch.poll_ms),
+        };
+        screen(&mut app, ctx, feed, after).await
+    })?;
+    tracing::info!(?exit, "watch closed");
+    Ok(())
+}
+
+/// The App, loaded from a snapshot of the newest run, and the event id it is current to.
+fn start(ctx: &Context, mode: Mode) -> Result<(App, EventId)> {
+    let busy = Duration::from_millis(ctx.config.store.busy_timeout_ms);
+    let reader = Reader::open(&ctx.paths.db, busy).map_err(|e| eyre!("{e}"))?;
+    let options = ui_options(&ctx.config);
+    let (snapshot, after) = load_latest(&reader, options.log_window)?;
+    let mut app = App::new(mode, options);
+    app.load(snapshot);
+    if let Mode::Watch {
+        owner: OwnerState::NoOwner,
+    } = mode
+    {
+        app.set_owner(OwnerState::NoOwner);
+    }
+    Ok((app, after))
+}
+
+fn load_latest(reader: &Reader, log_lines: usize) -> Result<(Option<RunSnapshot>, EventId)> {
+    let err = |e: crate::store::StoreError| eyre!("{e}");
+    match reader.latest_run().map_err(err)? {
+        Some(run) => {
+            let snapshot = reader.snapshot(run.id, log_lines).map_err(err)?;
+            let after = match &snapshot {
+                Some(s) => s.last_event,
+                None => reader.last_event_id().map_err(err)?,
+            };
+            Ok((snapshot, after))
+        }
+        None => Ok((None, reader.last_event_id().map_err(err)?)),
+    }
+}
+
+async fn screen(app: &mut App, ctx: &Context, feed: Feed, after: EventId) -> Result<Exit> {
+    let busy = Duration::from_millis(ctx.config.store.busy_timeout_ms);
+    let mut tui = terminal::enter().map_err(|e| eyre!("cannot take the terminal: {e}"))?;
+    let _restore = terminal::RestoreOnDrop;
+    let exit = crate::ui::run::run(&mut tui, app, &ctx.paths.db, busy, feed, after).await;
+    terminal::restore();
+    exit.map_err(|e| eyre!("terminal error: {e}"))
+}
+
+/// Screen options from config and the environment (`NO_COLOR` wins over `color = "auto"`).
+pub fn ui_options(config: &Config) -> UiOptions {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    UiOptions {
+        color: config
+            .ui
+            .color
+            .enabled(no_color, std::io::stdout().is_terminal()),
+        log_timestamps: config.ui.log_timestamps,
+        log_window: config.ui.log_window,
+    }
+}
+
+fn require_terminal() -> Result<()> {
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        Ok(())
+    } else {
+        Err(eyre!(
+            "the war room needs a terminal on stdin and stdout; for scripts use `warroom runs` or `warroom export RUN --jsonl`"
+        ))
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| eyre!("cannot start the async runtime: {e}"))
+}

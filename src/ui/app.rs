@@ -1,0 +1,394 @@
+//! The App: the screen's state machine that the run loop (`run.rs`, not owned here) drives.
+//! It holds the run's view (a fold of events), the panes' screen state, focus, zoom, the help
+//! and quit overlays and the status-bar messages; it turns keys into [`Action`]s for the loop
+//! and draws a frame as a pure function of that state. No IO, no terminal, no clock except
+//! for the elapsed time (injectable with [`App::set_clock`]).
+
+mod keys;
+mod submit;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use crate::protocol::{Command, Event, Millis, Record, RunId};
+use crate::store::{OwnerState, Page, RunSnapshot, SkippedRow};
+
+use super::layout::{self, Kind};
+use super::panes::agents::AgentsPane;
+use super::panes::chat::{ChatPane, InputNote};
+use super::panes::help::HelpPane;
+use super::panes::logs::LogsPane;
+use super::panes::memory::MemoryPane;
+use super::panes::status_bar::{self, ModeWords, StatusLine};
+use super::panes::tasks::TasksPane;
+use super::panes::{PaneId, confirm, tabs, too_small};
+use super::theme::Theme;
+use super::views::RunView;
+use super::views::logs::LogRequest;
+
+/// How the screen looks and how much it holds, decided by the caller (config, NO_COLOR).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UiOptions {
+    /// ANSI colours; off gives the plain theme (bold and reversed only).
+    pub color: bool,
+    /// Show each log line's time.
+    pub log_timestamps: bool,
+    /// The most log lines held in memory.
+    pub log_window: usize,
+}
+
+impl Default for UiOptions {
+    fn default() -> Self {
+        UiOptions {
+            color: true,
+            log_timestamps: true,
+            log_window: 2000,
+        }
+    }
+}
+
+/// Whose screen this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The process that runs the orchestrator: chat, goals and cancel are sent.
+    Owner,
+    /// A read-only viewer of another process's database.
+    Watch {
+        /// What is known about the owner.
+        owner: OwnerState,
+    },
+}
+
+/// What the App asks the run loop to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Leave.
+    Quit,
+    /// Send a command to the core (owner mode only).
+    Submit(Command),
+    /// Read a page of log lines from the store and hand it to [`App::on_log_page`].
+    FetchLogs(LogRequest),
+}
+
+/// Which overlay is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Overlay {
+    None,
+    Help,
+    ConfirmQuit,
+}
+
+/// The screen.
+#[derive(Debug)]
+pub struct App {
+    mode: Mode,
+    options: UiOptions,
+    theme: Theme,
+    view: RunView,
+    agents: AgentsPane,
+    tasks: TasksPane,
+    logs: LogsPane,
+    memory: MemoryPane,
+    chat: ChatPane,
+    help: HelpPane,
+    focus: PaneId,
+    zoomed: bool,
+    overlay: Overlay,
+    hint: Option<String>,
+    notice: Option<String>,
+    skipped: usize,
+    first_skipped_kind: Option<String>,
+    clock: Option<Millis>,
+    dirty: bool,
+    drawn_second: Option<i64>,
+    kind: Kind,
+}
+
+impl App {
+    /// A screen with no run loaded yet.
+    pub fn new(mode: Mode, options: UiOptions) -> App {
+        App {
+            mode,
+            options,
+            theme: Theme::new(options.color),
+            view: RunView::new(options.log_window),
+            agents: AgentsPane::default(),
+            tasks: TasksPane::default(),
+            logs: LogsPane::new(options.log_timestamps),
+            memory: MemoryPane::default(),
+            chat: ChatPane::default(),
+            help: HelpPane::default(),
+            focus: PaneId::Agents,
+            zoomed: false,
+            overlay: Overlay::None,
+            hint: None,
+            notice: None,
+            skipped: 0,
+            first_skipped_kind: None,
+            clock: None,
+            dirty: true,
+            drawn_second: None,
+            kind: Kind::Wide,
+        }
+    }
+
+    /// Starts from a store snapshot (`None`: no run yet).
+    pub fn load(&mut self, snapshot: Option<RunSnapshot>) {
+        self.view = RunView::from_snapshot(snapshot.as_ref(), self.options.log_window);
+        self.reset_panes();
+        if let Some(snapshot) = &snapshot {
+            let skipped: Vec<SkippedRow> = snapshot
+                .logs
+                .skipped
+                .iter()
+                .chain(&snapshot.chat.skipped)
+                .cloned()
+                .collect();
+            self.on_skipped(&skipped);
+        }
+        self.dirty = true;
+    }
+
+    /// Folds committed events; returns whether the screen must be redrawn. A `RunStarted` of
+    /// a run other than the one shown switches to it with fresh state (memory stays: it is
+    /// the repository's).
+    pub fn apply(&mut self, records: &[Record]) -> bool {
+        let mut changed = false;
+        for record in records {
+            let is_memory = matches!(
+                record.event,
+                Event::MemoryWritten { .. } | Event::MemoryForgotten { .. }
+            );
+            let new_run = match record.event {
+                Event::RunStarted { .. } => self.view.run() != Some(record.run),
+                _ => self.view.run().is_none() && !is_memory,
+            };
+            if new_run {
+                self.switch_run(record.run);
+                changed = true;
+            }
+            changed |= self.view.apply(record);
+        }
+        if changed {
+            self.view.refresh();
+            self.dirty = true;
+        }
+        changed
+    }
+
+    /// Takes in the page read for a [`Action::FetchLogs`].
+    pub fn on_log_page(&mut self, request: LogRequest, page: Page) {
+        if self.view.run() != Some(request.run) {
+            return;
+        }
+        if self.view.logs.on_page(&request, &page) {
+            self.dirty = true;
+        }
+        if !page.skipped.is_empty() {
+            self.on_skipped(&page.skipped);
+        }
+    }
+
+    /// Stored rows this build could not decode: a warning in the status bar.
+    pub fn on_skipped(&mut self, skipped: &[SkippedRow]) {
+        let Some(first) = skipped.first() else {
+            return;
+        };
+        self.skipped += skipped.len();
+        let kind = self
+            .first_skipped_kind
+            .get_or_insert_with(|| first.kind.clone());
+        self.notice = Some(format!(
+            "skipped {} unreadable stored event{} (first kind: {kind}); newer warroom?",
+            self.skipped,
+            if self.skipped == 1 { "" } else { "s" }
+        ));
+        self.dirty = true;
+    }
+
+    /// What is known about the owner (watch mode).
+    pub fn set_owner(&mut self, owner: OwnerState) {
+        if let Mode::Watch { owner: current } = &mut self.mode {
+            if *current != owner {
+                *current = owner;
+                self.dirty = true;
+            }
+        }
+    }
+
+    /// A line for the status bar (a store error, a notice from the loop); it stays until
+    /// another replaces it or Esc clears it.
+    pub fn notice(&mut self, text: impl Into<String>) {
+        self.notice = Some(text.into());
+        self.dirty = true;
+    }
+
+    /// The run shown.
+    pub fn current_run(&self) -> Option<RunId> {
+        self.view.run()
+    }
+
+    /// Fixes "now" for the elapsed time (tests); without it the wall clock is used.
+    pub fn set_clock(&mut self, now: Millis) {
+        self.clock = Some(now);
+        self.dirty = true;
+    }
+
+    /// Whether something changed since the last [`mark_drawn`](Self::mark_drawn), including
+    /// the elapsed time of an active run ticking to the next second.
+    pub fn needs_redraw(&self) -> bool {
+        self.dirty
+            || (self.view.status.is_active() && self.drawn_second != Some(self.now().0 / 1000))
+    }
+
+    /// The frame was drawn.
+    pub fn mark_drawn(&mut self) {
+        self.dirty = false;
+    }
+
+    /// Draws the whole screen; only visible rows are visited.
+    pub fn render(&mut self, frame: &mut Frame) {
+        let area = frame.area();
+        let now = self.now();
+        self.drawn_second = Some(now.0 / 1000);
+        self.view.refresh();
+        let buf = frame.buffer_mut();
+        if layout::too_small(area) {
+            too_small::render(buf, area, &self.theme);
+            return;
+        }
+        let screen = layout::compute(area, self.focus, self.zoomed);
+        self.kind = screen.kind;
+        let theme = self.theme;
+        for (pane, rect) in &screen.panes {
+            let focused = *pane == self.focus;
+            match pane {
+                PaneId::Agents => self.agents.render(buf, *rect, &self.view, focused, &theme),
+                PaneId::Tasks => self.tasks.render(buf, *rect, &self.view, focused, &theme),
+                PaneId::Logs => self.logs.render(
+                    buf,
+                    *rect,
+                    &self.view.logs,
+                    &self.view.agents,
+                    focused,
+                    &theme,
+                ),
+                PaneId::Memory => {
+                    self.memory
+                        .render(buf, *rect, &self.view.memory, focused, &theme)
+                }
+                PaneId::Chat => {
+                    let note = self.input_note();
+                    self.chat
+                        .render(buf, *rect, &self.view.chat, &note, focused, &theme);
+                }
+            }
+        }
+        if let Some(strip) = screen.tabs {
+            tabs::render(buf, strip, self.focus, &theme);
+        }
+        let mode = self.mode_words();
+        let message = match (&self.hint, &self.notice) {
+            (Some(hint), _) => Some((hint.as_str(), false)),
+            (None, Some(notice)) => Some((notice.as_str(), true)),
+            (None, None) => None,
+        };
+        let line = StatusLine {
+            mode: &mode,
+            mode_warning: matches!(
+                self.mode,
+                Mode::Watch {
+                    owner: OwnerState::NoOwner
+                }
+            ),
+            message,
+            now,
+        };
+        status_bar::render(buf, screen.status, &self.view, line, &theme);
+        let main = Rect {
+            height: area.height - 1,
+            ..area
+        };
+        match self.overlay {
+            Overlay::None => {}
+            Overlay::Help => self.help.render(buf, main, &self.about(), &theme),
+            Overlay::ConfirmQuit => confirm::render(buf, main, &self.quit_question(), &theme),
+        }
+    }
+
+    fn now(&self) -> Millis {
+        self.clock.unwrap_or_else(Millis::now)
+    }
+
+    fn switch_run(&mut self, run: RunId) {
+        let memory = std::mem::take(&mut self.view.memory);
+        self.view = RunView::for_run(run, self.options.log_window);
+        self.view.memory = memory;
+        self.reset_panes();
+    }
+
+    fn reset_panes(&mut self) {
+        self.agents = AgentsPane::default();
+        self.tasks = TasksPane::default();
+        self.logs.reset();
+    }
+
+    fn input_note(&self) -> InputNote {
+        match self.mode {
+            Mode::Owner => InputNote::Owner {
+                active: self.view.status.is_active(),
+            },
+            Mode::Watch { owner } => InputNote::ReadOnly(match owner {
+                OwnerState::Alive { pid, .. } => format!("read-only: watching owner pid {pid}"),
+                OwnerState::NoOwner => "read-only: the owner has exited".to_string(),
+            }),
+        }
+    }
+
+    fn mode_words(&self) -> ModeWords {
+        let (long, short) = match self.mode {
+            Mode::Owner => ("owner".to_string(), "owner".to_string()),
+            Mode::Watch {
+                owner: OwnerState::NoOwner,
+            } => (
+                "watching, read-only, owner exited".to_string(),
+                "read-only, owner exited".to_string(),
+            ),
+            Mode::Watch {
+                owner:
+                    OwnerState::Alive {
+                        pid,
+                        heartbeat_age_ms,
+                    },
+            } if heartbeat_age_ms > 10_000 => (
+                format!(
+                    "watching, read-only, owner pid {pid} (silent {}s)",
+                    heartbeat_age_ms / 1000
+                ),
+                format!("read-only, pid {pid} silent {}s", heartbeat_age_ms / 1000),
+            ),
+            Mode::Watch {
+                owner: OwnerState::Alive { pid, .. },
+            } => (
+                format!("watching, read-only, owner pid {pid}"),
+                format!("read-only, pid {pid}"),
+            ),
+        };
+        ModeWords { long, short }
+    }
+
+    fn about(&self) -> String {
+        match self.mode {
+            Mode::Owner => "Owner: you drive the run. Press i to type in chat; a message with no run active starts one.".to_string(),
+            Mode::Watch { .. } => format!("{}: keys browse; nothing is sent.", self.mode_words().long),
+        }
+    }
+
+    fn quit_question(&self) -> String {
+        let state = self.view.status.state.map_or("running", |s| s.as_str());
+        match self.view.run() {
+            Some(run) => format!("Run {run} is still {state}. Quit warroom anyway?"),
+            None => "Quit warroom?".to_string(),
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Key handling: a press is resolved through the key table for what the person is doing
+//! (browsing a pane, typing, reading help, answering the quit question) and becomes a change
+//! of screen state and maybe [`Action`]s. Every press either does something or leaves a short
+//! hint in the status bar; none is silently dropped and none can panic.
+
+use crossterm::event::{KeyEvent, KeyEventKind};
+
+use super::super::keymap::{self, Context, KeyAction};
+use super::super::layout::Kind;
+use super::super::panes::PaneId;
+use super::submit::{self, Submission};
+use super::{Action, App, Mode, Overlay};
+
+impl App {
+    /// Handles one key press; returns what the run loop should do.
+    pub fn on_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        if key.kind == KeyEventKind::Release {
+            return Vec::new();
+        }
+        self.dirty = true;
+        self.hint = None;
+        let context = self.context();
+        let Some(action) = keymap::resolve(context, &key) else {
+            if context == Context::Typing {
+                self.chat.type_key(key);
+                return Vec::new();
+            }
+            let name = keymap::describe(&key);
+            self.hint = Some(match context {
+                Context::Quit => format!("key {name}: press y to quit or n to stay"),
+                Context::Help => format!("key {name} does nothing in help (? or Esc closes it)"),
+                _ => format!("key {name} does nothing here (? for help)"),
+            });
+            return Vec::new();
+        };
+        match context {
+            Context::Quit => self.on_quit_key(action),
+            Context::Help => self.on_help_key(action),
+            Context::Typing => self.on_typing_key(action),
+            Context::Pane(pane) => self.on_pane_key(pane, action, &key),
+        }
+    }
+
+    fn context(&self) -> Context {
+        match self.overlay {
+            Overlay::ConfirmQuit => Context::Quit,
+            Overlay::Help => Context::Help,
+            Overlay::None if self.chat.is_typing() => Context::Typing,
+            Overlay::None => Context::Pane(self.focus),
+        }
+    }
+
+    fn on_quit_key(&mut self, action: KeyAction) -> Vec<Action> {
+        self.overlay = Overlay::None;
+        match action {
+            KeyAction::ConfirmQuit => vec![Action::Quit],
+            _ => {
+                self.hint = Some("still here".into());
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_help_key(&mut self, action: KeyAction) -> Vec<Action> {
+        if action == KeyAction::CloseHelp {
+            self.overlay = Overlay::None;
+        } else {
+            self.help.navigate(action);
+        }
+        Vec::new()
+    }
+
+    fn on_typing_key(&mut self, action: KeyAction) -> Vec<Action> {
+        match action {
+            KeyAction::Send => self.send(),
+            KeyAction::StopTyping => {
+                self.chat.stop_typing();
+                Vec::new()
+            }
+            KeyAction::Quit => self.quit(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_pane_key(&mut self, pane: PaneId, action: KeyAction, key: &KeyEvent) -> Vec<Action> {
+        match action {
+            KeyAction::Quit => return self.quit(),
+            KeyAction::ToggleHelp => {
+                self.help.reset();
+                self.overlay = Overlay::Help;
+            }
+            KeyAction::FocusNext => self.focus = self.focus.next(),
+            KeyAction::FocusPrev => self.focus = self.focus.prev(),
+            KeyAction::FocusNumber => {
+                if let Some(p) = keymap_digit(key).and_then(PaneId::from_digit) {
+                    self.focus = p;
+                }
+            }
+            KeyAction::ToggleZoom if self.kind == Kind::Compact => {
+                self.hint =
+                    Some("the narrow layout already shows one pane; Tab or 1-5 switch".into());
+            }
+            KeyAction::ToggleZoom => self.zoomed = !self.zoomed,
+            KeyAction::Back if self.zoomed => self.zoomed = false,
+            KeyAction::Back if self.notice.is_some() => self.notice = None,
+            KeyAction::Back => self.hint = Some("nothing to close (? for help)".into()),
+            KeyAction::TypeInChat | KeyAction::StartTyping => {
+                self.focus = PaneId::Chat;
+                self.start_typing();
+            }
+            KeyAction::ToggleExpand => self.hint = self.tasks.toggle(&self.view.tasks),
+            KeyAction::Up
+            | KeyAction::Down
+            | KeyAction::PageUp
+            | KeyAction::PageDown
+            | KeyAction::Top
+            | KeyAction::Bottom => return self.navigate(pane, action),
+            KeyAction::Send
+            | KeyAction::StopTyping
+            | KeyAction::CloseHelp
+            | KeyAction::ConfirmQuit
+            | KeyAction::CancelQuit => {}
+        }
+        Vec::new()
+    }
+
+    fn navigate(&mut self, pane: PaneId, action: KeyAction) -> Vec<Action> {
+        match pane {
+            PaneId::Agents => {
+                self.agents.navigate(action, &self.view.agents);
+            }
+            PaneId::Tasks => {
+                self.tasks.navigate(action, &self.view.tasks);
+            }
+            PaneId::Memory => {
+                self.memory.navigate(action, &self.view.memory);
+            }
+            PaneId::Chat => {
+                self.chat.navigate(action);
+            }
+            PaneId::Logs => {
+                let run = self.view.run();
+                let scrolled = self.logs.navigate(action, &mut self.view.logs, run);
+                self.hint = scrolled.hint;
+                return scrolled.fetch.map(Action::FetchLogs).into_iter().collect();
+            }
+        }
+        Vec::new()
+    }
+
+    fn quit(&mut self) -> Vec<Action> {
+        if self.mode == Mode::Owner && self.view.status.is_active() {
+            self.chat.stop_typing();
+            self.overlay = Overlay::ConfirmQuit;
+            Vec::new()
+        } else {
+            vec![Action::Quit]
+        }
+    }
+
+    fn start_typing(&mut self) {
+        match self.mode {
+            Mode::Owner => self.chat.start_typing(),
+            Mode::Watch { .. } => {
+                self.hint = Some(format!("{}: typing is off here", self.mode_words().long));
+            }
+        }
+    }
+
+    fn send(&mut self) -> Vec<Action> {
+        if self.mode != Mode::Owner {
+            self.chat.stop_typing();
+            self.hint = Some("read-only: nothing is sent from watch mode".into());
+            return Vec::new();
+        }
+        let active = self.view.run().filter(|_| self.view.status.is_active());
+        match submit::parse(&self.chat.draft(), active) {
+            Submission::Send(command, said) => {
+                self.chat.clear();
+                self.hint = Some(said);
+                vec![Action::Submit(command)]
+            }
+            Submission::Help => {
+                self.chat.clear();
+                self.chat.stop_typing();
+                self.help.reset();
+                self.overlay = Overlay::Help;
+                Vec::new()
+            }
+            Submission::Refuse(why) => {
+                self.hint = Some(why);
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// The digit of a pressed digit key.
+fn keymap_digit(key: &KeyEvent) -> Option<char> {
+    match key.code {
+        crossterm::event::KeyCode::Char(c) if c.is_ascii_digit() => Some(c),
+        _ => None,
+    }
+}

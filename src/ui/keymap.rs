@@ -1,0 +1,359 @@
+//! The key table: every key binding, its group and its one-line description. Key handling
+//! resolves presses through this table and the help overlay renders this table, so help never
+//! lies. Owns no state and draws nothing; what an action does is the App's business.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::panes::PaneId;
+
+/// What a key asks for, before the App decides what that means right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyAction {
+    /// Quit (asking first while a run is active in owner mode).
+    Quit,
+    /// Open or close the help overlay.
+    ToggleHelp,
+    /// Focus the next pane.
+    FocusNext,
+    /// Focus the previous pane.
+    FocusPrev,
+    /// Focus the pane whose number was typed.
+    FocusNumber,
+    /// Zoom the focused pane, or unzoom.
+    ToggleZoom,
+    /// Unzoom, or clear the notice.
+    Back,
+    /// Focus chat and start typing.
+    TypeInChat,
+    /// Previous row / scroll up.
+    Up,
+    /// Next row / scroll down.
+    Down,
+    /// One page up.
+    PageUp,
+    /// One page down.
+    PageDown,
+    /// First row / oldest line.
+    Top,
+    /// Last row / newest line (and follow, in the logs).
+    Bottom,
+    /// Expand or collapse the selected task.
+    ToggleExpand,
+    /// Start typing in the chat input.
+    StartTyping,
+    /// Send the chat input.
+    Send,
+    /// Stop typing, keeping the draft.
+    StopTyping,
+    /// Close the help overlay.
+    CloseHelp,
+    /// Yes, quit.
+    ConfirmQuit,
+    /// No, stay.
+    CancelQuit,
+}
+
+/// One key as written in the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// A printable character (shift allowed, so `G` and `?` match).
+    Char(char),
+    /// Control plus a letter.
+    Ctrl(char),
+    /// A named key.
+    Code(KeyCode),
+}
+
+/// Where a binding applies; also the help overlay's headings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Group {
+    /// Any pane, when not typing.
+    Global,
+    /// The list in the focused pane.
+    Lists,
+    /// The tasks pane.
+    Tasks,
+    /// The logs pane.
+    Logs,
+    /// The chat pane.
+    Chat,
+    /// While typing in chat; other keys edit the text.
+    Typing,
+    /// While the help overlay is open.
+    Help,
+    /// While the quit question is open.
+    Quit,
+}
+
+/// One line of the table.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    /// Where it applies.
+    pub group: Group,
+    /// The keys that trigger it.
+    pub keys: &'static [Key],
+    /// What they ask for.
+    pub action: KeyAction,
+    /// The help overlay's words.
+    pub help: &'static str,
+}
+
+/// What the person is doing, which decides which groups apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Browsing with this pane focused.
+    Pane(PaneId),
+    /// Typing in the chat input.
+    Typing,
+    /// Reading help.
+    Help,
+    /// Answering the quit question.
+    Quit,
+}
+
+use Key::{Char, Code, Ctrl};
+
+/// Every binding, in the order help shows them. One line per binding, so it reads as a table.
+#[rustfmt::skip]
+pub const BINDINGS: &[Binding] = &[
+    bind(Group::Global, &[Char('?')], KeyAction::ToggleHelp, "show or hide this help"),
+    bind(Group::Global, &[Char('q'), Ctrl('c')], KeyAction::Quit, "quit (asks first while a run is active)"),
+    bind(Group::Global, &[Code(KeyCode::Tab)], KeyAction::FocusNext, "next pane"),
+    bind(Group::Global, &[Code(KeyCode::BackTab)], KeyAction::FocusPrev, "previous pane"),
+    bind(Group::Global, &[Char('1'), Char('2'), Char('3'), Char('4'), Char('5')], KeyAction::FocusNumber, "agents, tasks, logs, memory, chat"),
+    bind(Group::Global, &[Char('z')], KeyAction::ToggleZoom, "zoom the focused pane (z again to unzoom)"),
+    bind(Group::Global, &[Code(KeyCode::Esc)], KeyAction::Back, "unzoom, or clear the notice"),
+    bind(Group::Global, &[Char('i')], KeyAction::TypeInChat, "type in chat: a message, /goal <text>, /cancel"),
+    bind(Group::Lists, &[Char('j'), Code(KeyCode::Down)], KeyAction::Down, "next row"),
+    bind(Group::Lists, &[Char('k'), Code(KeyCode::Up)], KeyAction::Up, "previous row"),
+    bind(Group::Lists, &[Code(KeyCode::PageDown)], KeyAction::PageDown, "next page"),
+    bind(Group::Lists, &[Code(KeyCode::PageUp)], KeyAction::PageUp, "previous page"),
+    bind(Group::Lists, &[Char('g'), Code(KeyCode::Home)], KeyAction::Top, "first row"),
+    bind(Group::Lists, &[Char('G'), Code(KeyCode::End)], KeyAction::Bottom, "last row"),
+    bind(Group::Tasks, &[Code(KeyCode::Enter), Char(' ')], KeyAction::ToggleExpand, "expand or collapse the task"),
+    bind(Group::Logs, &[Char('k'), Code(KeyCode::Up)], KeyAction::Up, "scroll up (pauses following)"),
+    bind(Group::Logs, &[Char('g'), Code(KeyCode::Home)], KeyAction::Top, "oldest line (loads older pages)"),
+    bind(Group::Logs, &[Char('G'), Code(KeyCode::End)], KeyAction::Bottom, "newest line, follow again"),
+    bind(Group::Chat, &[Code(KeyCode::Enter)], KeyAction::StartTyping, "start typing"),
+    bind(Group::Typing, &[Code(KeyCode::Enter)], KeyAction::Send, "send (/goal <text> starts a run)"),
+    bind(Group::Typing, &[Code(KeyCode::Esc)], KeyAction::StopTyping, "stop typing, keep the draft"),
+    bind(Group::Typing, &[Ctrl('c')], KeyAction::Quit, "quit"),
+    bind(Group::Help, &[Char('?'), Code(KeyCode::Esc), Char('q')], KeyAction::CloseHelp, "close help"),
+    bind(Group::Help, &[Char('j'), Code(KeyCode::Down)], KeyAction::Down, "scroll down"),
+    bind(Group::Help, &[Char('k'), Code(KeyCode::Up)], KeyAction::Up, "scroll up"),
+    bind(Group::Help, &[Code(KeyCode::PageDown)], KeyAction::PageDown, "page down"),
+    bind(Group::Help, &[Code(KeyCode::PageUp)], KeyAction::PageUp, "page up"),
+    bind(Group::Quit, &[Char('y')], KeyAction::ConfirmQuit, "quit warroom"),
+    bind(Group::Quit, &[Char('n'), Code(KeyCode::Esc)], KeyAction::CancelQuit, "stay"),
+];
+
+const fn bind(
+    group: Group,
+    keys: &'static [Key],
+    action: KeyAction,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        group,
+        keys,
+        action,
+        help,
+    }
+}
+
+impl Group {
+    /// Every group, in the order help shows them.
+    pub const ALL: [Group; 8] = [
+        Group::Global,
+        Group::Lists,
+        Group::Tasks,
+        Group::Logs,
+        Group::Chat,
+        Group::Typing,
+        Group::Help,
+        Group::Quit,
+    ];
+
+    /// The heading help shows.
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Global => "Anywhere",
+            Group::Lists => "Lists (any pane)",
+            Group::Tasks => "Tasks pane",
+            Group::Logs => "Logs pane",
+            Group::Chat => "Chat pane",
+            Group::Typing => "Typing in chat (other keys edit)",
+            Group::Help => "This help",
+            Group::Quit => "Quit question",
+        }
+    }
+
+    /// The groups consulted in `context`, most specific first.
+    fn for_context(context: Context) -> &'static [Group] {
+        match context {
+            Context::Pane(PaneId::Tasks) => &[Group::Tasks, Group::Lists, Group::Global],
+            Context::Pane(PaneId::Logs) => &[Group::Logs, Group::Lists, Group::Global],
+            Context::Pane(PaneId::Chat) => &[Group::Chat, Group::Lists, Group::Global],
+            Context::Pane(PaneId::Agents | PaneId::Memory) => &[Group::Lists, Group::Global],
+            Context::Typing => &[Group::Typing],
+            Context::Help => &[Group::Help],
+            Context::Quit => &[Group::Quit],
+        }
+    }
+}
+
+/// What `event` asks for in `context`, if the table has it.
+pub fn resolve(context: Context, event: &KeyEvent) -> Option<KeyAction> {
+    Group::for_context(context).iter().find_map(|group| {
+        BINDINGS
+            .iter()
+            .filter(|b| b.group == *group)
+            .find(|b| b.keys.iter().any(|k| matches(*k, event)))
+            .map(|b| b.action)
+    })
+}
+
+/// Whether the table's `key` is the pressed `event`.
+pub fn matches(key: Key, event: &KeyEvent) -> bool {
+    let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = event.modifiers.contains(KeyModifiers::ALT);
+    match key {
+        Char(c) => event.code == KeyCode::Char(c) && !ctrl && !alt,
+        Ctrl(c) => {
+            ctrl && !alt && matches!(event.code, KeyCode::Char(e) if e.eq_ignore_ascii_case(&c))
+        }
+        Code(code) => event.code == code && !ctrl && !alt,
+    }
+}
+
+/// How help writes a list of keys: "j/↓", "1-5".
+pub fn keys_label(keys: &[Key]) -> String {
+    let digits: Vec<char> = keys
+        .iter()
+        .filter_map(|k| match k {
+            Char(c) if c.is_ascii_digit() => Some(*c),
+            _ => None,
+        })
+        .collect();
+    if digits.len() == keys.len() && digits.len() > 2 {
+        if let (Some(first), Some(last)) = (digits.first(), digits.last()) {
+            return format!("{first}-{last}");
+        }
+    }
+    keys.iter()
+        .map(|k| key_label(*k))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// How help writes one key.
+pub fn key_label(key: Key) -> String {
+    match key {
+        Char(' ') => "Space".to_string(),
+        Char(c) => c.to_string(),
+        Ctrl(c) => format!("C-{c}"),
+        Code(code) => code_label(code),
+    }
+}
+
+/// How a hint names a pressed key: "x", "C-x", "A-x", "F5", "Left".
+pub fn describe(event: &KeyEvent) -> String {
+    let mut prefix = String::new();
+    if event.modifiers.contains(KeyModifiers::CONTROL) {
+        prefix.push_str("C-");
+    }
+    if event.modifiers.contains(KeyModifiers::ALT) {
+        prefix.push_str("A-");
+    }
+    let name = match event.code {
+        KeyCode::Char(' ') => "Space".to_string(),
+        KeyCode::Char(c) if c.is_control() => format!("U+{:04X}", u32::from(c)),
+        KeyCode::Char(c) => c.to_string(),
+        code => code_label(code),
+    };
+    format!("{prefix}{name}")
+}
+
+fn code_label(code: KeyCode) -> String {
+    match code {
+        KeyCode::Up => "↑".to_string(),
+        KeyCode::Down => "↓".to_string(),
+        KeyCode::Left => "←".to_string(),
+        KeyCode::Right => "→".to_string(),
+        KeyCode::BackTab => "S-Tab".to_string(),
+        KeyCode::PageUp => "PgUp".to_string(),
+        KeyCode::PageDown => "PgDn".to_string(),
+        KeyCode::F(n) => format!("F{n}"),
+        other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(key: Key) -> KeyEvent {
+        match key {
+            Char(c) if c.is_ascii_uppercase() => {
+                KeyEvent::new(KeyCode::Char(c), KeyModifiers::SHIFT)
+            }
+            Char(c) => KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+            Ctrl(c) => KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL),
+            Code(KeyCode::BackTab) => KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT),
+            Code(code) => KeyEvent::new(code, KeyModifiers::NONE),
+        }
+    }
+
+    fn contexts(group: Group) -> Vec<Context> {
+        match group {
+            Group::Global | Group::Lists => PaneId::ALL.iter().map(|p| Context::Pane(*p)).collect(),
+            Group::Tasks => vec![Context::Pane(PaneId::Tasks)],
+            Group::Logs => vec![Context::Pane(PaneId::Logs)],
+            Group::Chat => vec![Context::Pane(PaneId::Chat)],
+            Group::Typing => vec![Context::Typing],
+            Group::Help => vec![Context::Help],
+            Group::Quit => vec![Context::Quit],
+        }
+    }
+
+    /// Help never lies: every key help lists resolves to its binding's action, except where a
+    /// more specific group of the same context documents its own meaning for that key.
+    #[test]
+    fn every_listed_key_does_what_help_says() {
+        for binding in BINDINGS {
+            for context in contexts(binding.group) {
+                for key in binding.keys {
+                    let got = resolve(context, &event(*key));
+                    let shadowed = Group::for_context(context)
+                        .iter()
+                        .take_while(|g| **g != binding.group)
+                        .any(|g| {
+                            BINDINGS
+                                .iter()
+                                .any(|b| b.group == *g && b.keys.contains(key))
+                        });
+                    if !shadowed {
+                        assert_eq!(got, Some(binding.action), "{key:?} in {context:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn labels_read_well() {
+        assert_eq!(
+            keys_label(&[Char('1'), Char('2'), Char('3'), Char('4'), Char('5')]),
+            "1-5"
+        );
+        assert_eq!(keys_label(&[Char('j'), Code(KeyCode::Down)]), "j/↓");
+        assert_eq!(
+            describe(&KeyEvent::new(KeyCode::Char('x'), KeyModifiers::CONTROL)),
+            "C-x"
+        );
+        assert_eq!(
+            describe(&KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE)),
+            "F5"
+        );
+    }
+}

@@ -1,0 +1,27 @@
+//! The ratatui front end: five panes (agent family tree, tasks, logs, memory, chat), a status
+//! bar, a help overlay and a quit question, drawn from views that are pure folds of events.
+//! Owns everything under `src/ui/` except `run.rs` and `terminal.rs` (the crossterm/tokio loop
+//! that drives [`App`], owned by the run-loop side); never reaches into the core or the store
+//! beyond the shared protocol types and the store's read types.
+//!
+//! - [`app`]: the [`App`] state machine: keys in, [`Action`]s out, a frame drawn from state.
+//! - [`views`]: the folds (`RunView` and one view per pane); no IO, no ratatui.
+//! - `panes`: one `XxxPane` per pane (selection, scroll, input) plus the chrome.
+//! - `keymap`: the key table that both key handling and the help overlay read.
+//! - `layout`: wide / medium / compact arrangements and the too-small floor.
+//! - `theme`: ANSI-16 colours, or plain bold/reversed when colour is off.
+//! - `text`, `format`: cleaning untrusted text and fitting it to columns; numbers and times.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+mod app;
+mod format;
+mod keymap;
+mod layout;
+mod panes;
+mod text;
+mod theme;
+pub mod views;
+
+pub use app::{Action, App, Mode, UiOptions};
+pub use views::logs::LogRequest;

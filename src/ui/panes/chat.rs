@@ -1,0 +1,249 @@
+//! The chat pane: the conversation wrapped to the pane's width (newest at the bottom,
+//! scrollable) and the input line (a tui-textarea). Holds the draft, whether the person is
+//! typing, and the scroll position; turning the draft into a Command is the App's job, and in
+//! watch mode the input is shown disabled.
+
+use crossterm::event::KeyEvent;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+use tui_textarea::TextArea;
+
+use super::super::keymap::KeyAction;
+use super::super::text::{self, fit};
+use super::super::theme::Theme;
+use super::super::views::chat::{ChatView, role_label};
+use super::{PaneId, empty, frame};
+
+/// What the input line says when the person is not typing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputNote {
+    /// Owner mode; whether a run is active decides what Enter would send.
+    Owner {
+        /// A run is active (messages go to the planner).
+        active: bool,
+    },
+    /// Watch mode: the input is disabled, and this says why.
+    ReadOnly(String),
+}
+
+/// The chat pane.
+#[derive(Debug, Clone)]
+pub struct ChatPane {
+    input: TextArea<'static>,
+    typing: bool,
+    scroll: usize,
+    height: usize,
+}
+
+impl Default for ChatPane {
+    fn default() -> Self {
+        ChatPane {
+            input: empty_input(),
+            typing: false,
+            scroll: 0,
+            height: 0,
+        }
+    }
+}
+
+impl ChatPane {
+    /// Whether keys go to the input.
+    pub fn is_typing(&self) -> bool {
+        self.typing
+    }
+
+    /// Sends keys to the input from now on.
+    pub fn start_typing(&mut self) {
+        self.typing = true;
+        self.scroll = 0;
+    }
+
+    /// Stops sending keys to the input; the draft stays.
+    pub fn stop_typing(&mut self) {
+        self.typing = false;
+    }
+
+    /// Gives a key to the input.
+    pub fn type_key(&mut self, key: KeyEvent) {
+        self.input.input(key);
+    }
+
+    /// The draft, lines joined.
+    pub fn draft(&self) -> String {
+        self.input.lines().join("\n")
+    }
+
+    /// Empties the input after a send.
+    pub fn clear(&mut self) {
+        self.input = empty_input();
+    }
+
+    /// Scrolls the conversation; returns whether the key was a list move.
+    pub fn navigate(&mut self, action: KeyAction) -> bool {
+        let page = self.height.max(1);
+        self.scroll = match action {
+            KeyAction::Up => self.scroll.saturating_add(1),
+            KeyAction::Down => self.scroll.saturating_sub(1),
+            KeyAction::PageUp => self.scroll.saturating_add(page),
+            KeyAction::PageDown => self.scroll.saturating_sub(page),
+            KeyAction::Top => usize::MAX / 2,
+            KeyAction::Bottom => 0,
+            _ => return false,
+        };
+        true
+    }
+
+    /// Draws the pane.
+    pub fn render(
+        &mut self,
+        buf: &mut Buffer,
+        area: Rect,
+        view: &ChatView,
+        note: &InputNote,
+        focused: bool,
+        theme: &Theme,
+    ) {
+        let detail = match (self.typing, note) {
+            (true, _) => "typing · Enter sends · Esc stops".to_string(),
+            (false, InputNote::ReadOnly(_)) => "read-only".to_string(),
+            (false, InputNote::Owner { .. }) if self.scroll > 0 => {
+                "scrolled · G to the newest".to_string()
+            }
+            (false, InputNote::Owner { .. }) => String::new(),
+        };
+        let inner = frame(buf, area, PaneId::Chat, &detail, focused, theme);
+        if inner.is_empty() {
+            return;
+        }
+        let input_row = Rect {
+            y: inner.bottom() - 1,
+            height: 1,
+            ..inner
+        };
+        let mut messages = Rect {
+            height: inner.height - 1,
+            ..inner
+        };
+        if messages.height >= 3 {
+            let rule = "─".repeat(usize::from(inner.width));
+            buf.set_stringn(
+                inner.x,
+                input_row.y - 1,
+                rule,
+                usize::from(inner.width),
+                theme.dim(),
+            );
+            messages.height -= 1;
+        }
+        self.render_input(buf, input_row, note, theme);
+        self.height = usize::from(messages.height);
+        if view.messages().is_empty() {
+            let words = match note {
+                InputNote::Owner { active: false } => "No run yet: type a goal here to start one.",
+                _ => "no messages yet",
+            };
+            empty(buf, messages, words, theme);
+            return;
+        }
+        self.render_messages(buf, messages, view, theme);
+    }
+
+    fn render_input(&mut self, buf: &mut Buffer, row: Rect, note: &InputNote, theme: &Theme) {
+        let prompt_w = 2.min(row.width);
+        buf.set_stringn(
+            row.x,
+            row.y,
+            "› ",
+            usize::from(prompt_w),
+            if self.typing {
+                theme.bold()
+            } else {
+                theme.dim()
+            },
+        );
+        let rest = Rect {
+            x: row.x + prompt_w,
+            width: row.width - prompt_w,
+            ..row
+        };
+        if self.typing {
+            let placeholder = match note {
+                InputNote::Owner { active: true } => "message the planner · /goal <text> · /cancel",
+                _ => "describe a goal to start a run",
+            };
+            self.input.set_placeholder_text(placeholder);
+            self.input.set_placeholder_style(theme.dim());
+            (&self.input).render(rest, buf);
+            return;
+        }
+        let draft = self.draft();
+        let words = match note {
+            InputNote::ReadOnly(why) => why.clone(),
+            _ if !draft.is_empty() => format!("{} (i to edit)", draft.replace('\n', " ")),
+            InputNote::Owner { active: true } => "press i to message the planner".to_string(),
+            InputNote::Owner { active: false } => "press i to type a goal".to_string(),
+        };
+        buf.set_stringn(
+            rest.x,
+            rest.y,
+            fit(&words, usize::from(rest.width)),
+            usize::from(rest.width),
+            theme.dim(),
+        );
+    }
+
+    /// Wraps messages from the newest back, only as far as the screen (plus scroll) reaches.
+    fn render_messages(&mut self, buf: &mut Buffer, area: Rect, view: &ChatView, theme: &Theme) {
+        let width = usize::from(area.width);
+        let height = usize::from(area.height);
+        let want = height.saturating_add(self.scroll);
+        let mut lines: Vec<Line<'static>> = Vec::new();
+        for message in view.messages().iter().rev() {
+            let label = role_label(message.role);
+            let mut block: Vec<Line<'static>> = Vec::new();
+            for (p, paragraph) in message.paragraphs.iter().enumerate() {
+                if p == 0 {
+                    let wrapped = text::wrap(&format!("{label}: {paragraph}"), width);
+                    for (i, line) in wrapped.into_iter().enumerate() {
+                        block.push(if i == 0 && line.starts_with(label) {
+                            let rest = line[label.len()..].to_string();
+                            Line::from(vec![
+                                Span::styled(label, theme.chat_role(message.role)),
+                                Span::raw(rest),
+                            ])
+                        } else {
+                            Line::raw(line)
+                        });
+                    }
+                } else {
+                    for line in text::wrap(paragraph, width.saturating_sub(2)) {
+                        block.push(Line::raw(format!("  {line}")));
+                    }
+                }
+            }
+            lines.extend(block.into_iter().rev());
+            if lines.len() >= want {
+                break;
+            }
+        }
+        self.scroll = self.scroll.min(lines.len().saturating_sub(height));
+        let shown = lines
+            .iter()
+            .skip(self.scroll)
+            .take(height)
+            .collect::<Vec<_>>();
+        let top = area.y + (height - shown.len()) as u16;
+        for (y, line) in (top..).zip(shown.into_iter().rev()) {
+            buf.set_line(area.x, y, line, area.width);
+        }
+    }
+}
+
+fn empty_input() -> TextArea<'static> {
+    let mut input = TextArea::default();
+    input.set_cursor_line_style(Style::default());
+    input
+}

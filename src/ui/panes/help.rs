@@ -1,0 +1,130 @@
+//! The help overlay: every binding of the key table, grouped, drawn from `keymap::BINDINGS`
+//! so it can never disagree with what the keys do. Two columns when there is room, scrollable
+//! when there is not. Holds only its scroll position.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Widget};
+
+use super::super::keymap::{BINDINGS, Group, KeyAction, keys_label};
+use super::super::text::{pad, wrap};
+use super::super::theme::Theme;
+
+/// Key column width.
+const KEYS_COLUMNS: usize = 12;
+/// The narrowest a column of help gets before one column is used instead.
+const COLUMN_MIN: usize = 44;
+
+/// The help overlay.
+#[derive(Debug, Clone, Default)]
+pub struct HelpPane {
+    scroll: usize,
+    height: usize,
+}
+
+impl HelpPane {
+    /// Back to the top (each opening starts there).
+    pub fn reset(&mut self) {
+        self.scroll = 0;
+    }
+
+    /// Scrolls; returns whether the key was a scroll key.
+    pub fn navigate(&mut self, action: KeyAction) -> bool {
+        let page = self.height.max(1);
+        self.scroll = match action {
+            KeyAction::Up => self.scroll.saturating_sub(1),
+            KeyAction::Down => self.scroll.saturating_add(1),
+            KeyAction::PageUp => self.scroll.saturating_sub(page),
+            KeyAction::PageDown => self.scroll.saturating_add(page),
+            _ => return false,
+        };
+        true
+    }
+
+    /// Draws the overlay centred over `area`; `about` is a first line on the mode.
+    pub fn render(&mut self, buf: &mut Buffer, area: Rect, about: &str, theme: &Theme) {
+        let width = area.width.saturating_sub(4).min(110);
+        let inner_w = usize::from(width.saturating_sub(2));
+        let two = inner_w >= COLUMN_MIN * 2 + 2;
+        let column_w = if two { (inner_w - 2) / 2 } else { inner_w };
+        let mut head = wrap(about, inner_w.max(1));
+        head.push(String::new());
+        let groups: Vec<Vec<Line<'static>>> = Group::ALL
+            .iter()
+            .map(|g| group_lines(*g, column_w, theme))
+            .collect();
+        let columns: Vec<Vec<Line<'static>>> = if two {
+            let total: usize = groups.iter().map(Vec::len).sum();
+            let mut left = Vec::new();
+            let mut right = Vec::new();
+            for group in groups {
+                if left.len() < total / 2 {
+                    left.extend(group);
+                } else {
+                    right.extend(group);
+                }
+            }
+            vec![left, right]
+        } else {
+            vec![groups.into_iter().flatten().collect()]
+        };
+        let tallest = columns.iter().map(Vec::len).max().unwrap_or(0);
+        let wanted = u16::try_from(head.len() + tallest + 2).unwrap_or(u16::MAX);
+        let height = area.height.saturating_sub(2).min(wanted);
+        let rect = Rect {
+            x: area.x + (area.width - width) / 2,
+            y: area.y + (area.height - height) / 2,
+            width,
+            height,
+        };
+        Clear.render(rect, buf);
+        let block = Block::bordered()
+            .border_type(BorderType::Thick)
+            .border_style(theme.border(true))
+            .title(Line::styled(" Help ", theme.title(true)))
+            .title_bottom(Line::styled(" ?/Esc close · j/k scroll ", theme.dim()));
+        let inner = block.inner(rect);
+        block.render(rect, buf);
+        if inner.is_empty() {
+            return;
+        }
+        let body_h = usize::from(inner.height).saturating_sub(head.len());
+        self.height = body_h;
+        self.scroll = self.scroll.min(tallest.saturating_sub(body_h));
+        let mut y = inner.y;
+        for line in head.into_iter().take(usize::from(inner.height)) {
+            buf.set_line(inner.x, y, &Line::styled(line, theme.dim()), inner.width);
+            y += 1;
+        }
+        for (c, column) in columns.iter().enumerate() {
+            let x = inner.x + (c * (column_w + 2)) as u16;
+            for (row, line) in (y..inner.bottom()).zip(column.iter().skip(self.scroll)) {
+                buf.set_line(x, row, line, column_w as u16);
+            }
+        }
+    }
+}
+
+/// A heading, then one line per binding (descriptions wrap under themselves), then a gap.
+fn group_lines(group: Group, column_w: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled(group.title(), theme.bold())];
+    let text_w = column_w.saturating_sub(KEYS_COLUMNS + 2).max(8);
+    for binding in BINDINGS.iter().filter(|b| b.group == group) {
+        let keys = keys_label(binding.keys);
+        for (i, words) in wrap(binding.help, text_w).into_iter().enumerate() {
+            let keys = if i == 0 {
+                pad(&keys, KEYS_COLUMNS)
+            } else {
+                pad("", KEYS_COLUMNS)
+            };
+            lines.push(Line::from(vec![
+                Span::raw("  "),
+                Span::styled(keys, theme.hint()),
+                Span::raw(words),
+            ]));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines
+}

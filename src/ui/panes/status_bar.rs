@@ -1,0 +1,200 @@
+//! The status bar: one line with the run and its state, pending approvals, elapsed time,
+//! tokens, dollars, the mode ("owner" / "watching, read-only, owner pid N"), the latest
+//! hint or notice and the key hints. When the line is too narrow, the least important parts
+//! go first and the notice is cut, so it reads at 40 columns. Draws only; holds no state.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use crate::protocol::Millis;
+
+use super::super::format;
+use super::super::text::{fit, width};
+use super::super::theme::Theme;
+use super::super::views::RunView;
+
+/// The mode in words, long and short (the short one for narrow terminals).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModeWords {
+    /// "owner" or "watching, read-only, owner pid N".
+    pub long: String,
+    /// "owner" or "read-only, pid N".
+    pub short: String,
+}
+
+/// What the bar shows besides the run.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusLine<'a> {
+    /// The mode.
+    pub mode: &'a ModeWords,
+    /// Whether the mode needs attention (owner gone).
+    pub mode_warning: bool,
+    /// The latest hint or notice.
+    pub message: Option<(&'a str, bool)>,
+    /// Now, for the elapsed time.
+    pub now: Millis,
+}
+
+struct Segment<'a> {
+    /// The ways to say it, longest first.
+    forms: Vec<Vec<Span<'a>>>,
+    rank: u8,
+    /// The shortest form may be cut to fit (it must be one span).
+    flexible: bool,
+    /// Pushed to the right edge.
+    right: bool,
+}
+
+impl<'a> Segment<'a> {
+    fn new(spans: Vec<Span<'a>>, rank: u8) -> Self {
+        Segment {
+            forms: vec![spans],
+            rank,
+            flexible: false,
+            right: false,
+        }
+    }
+}
+
+/// Draws the bar on `area`'s first line.
+pub fn render(buf: &mut Buffer, area: Rect, run: &RunView, line: StatusLine<'_>, theme: &Theme) {
+    if area.is_empty() {
+        return;
+    }
+    let status = &run.status;
+    let mut segments: Vec<Segment<'_>> = Vec::new();
+    segments.push(match (status.run, status.state) {
+        (Some(id), Some(state)) => Segment::new(
+            vec![
+                Span::styled(format!("run {id} "), theme.bold()),
+                Span::styled(state.as_str(), theme.run_state(state)),
+            ],
+            10,
+        ),
+        (Some(id), None) => Segment::new(vec![Span::styled(format!("run {id}"), theme.bold())], 10),
+        (None, _) => Segment::new(vec![Span::styled("no run", theme.dim())], 10),
+    });
+    if !status.pending.is_empty() {
+        let n = status.pending.len();
+        let long = format!(" {n} approval{} ", if n == 1 { "" } else { "s" });
+        segments.push(Segment {
+            forms: vec![
+                vec![Span::styled(long, theme.badge())],
+                vec![Span::styled(format!(" !{n} "), theme.badge())],
+            ],
+            ..Segment::new(Vec::new(), 7)
+        });
+    }
+    if let Some(ms) = status.elapsed_ms(line.now) {
+        segments.push(Segment::new(vec![Span::raw(format::elapsed(ms))], 4));
+    }
+    if status.run.is_some() {
+        let total = run.agents.total();
+        segments.push(Segment::new(
+            vec![Span::raw(format!("{} tok", format::tokens(total.tokens)))],
+            3,
+        ));
+        segments.push(Segment::new(
+            vec![Span::raw(format::dollars(total.cost_usd))],
+            5,
+        ));
+    }
+    let mode_style = if line.mode_warning {
+        theme.warning()
+    } else {
+        theme.dim()
+    };
+    if line.mode.short == line.mode.long {
+        segments.push(Segment::new(
+            vec![Span::styled(line.mode.long.to_string(), mode_style)],
+            2,
+        ));
+    } else {
+        // Below 80 columns the short words leave room for the approvals and the help hint.
+        let words = if area.width >= 80 {
+            &line.mode.long
+        } else {
+            &line.mode.short
+        };
+        segments.push(Segment {
+            flexible: true,
+            ..Segment::new(vec![Span::styled(words.to_string(), mode_style)], 8)
+        });
+    }
+    if let Some((message, warning)) = line.message {
+        let style = if warning {
+            theme.warning()
+        } else {
+            theme.hint()
+        };
+        segments.push(Segment {
+            flexible: true,
+            ..Segment::new(vec![Span::styled(message.to_string(), style)], 9)
+        });
+    }
+    segments.push(Segment {
+        forms: vec![
+            vec![Span::styled("? help  q quit", theme.dim())],
+            vec![Span::styled("? help", theme.dim())],
+        ],
+        right: true,
+        ..Segment::new(Vec::new(), 6)
+    });
+    let line = arrange(segments, usize::from(area.width));
+    buf.set_line(area.x, area.y, &line, area.width);
+}
+
+/// Admits segments most important first, each in its longest form that fits in the room left
+/// (two spaces between); a flexible one that fits in no form is cut to the room if at least a
+/// few columns remain. A `right` segment takes the spare columns as padding before it.
+fn arrange(segments: Vec<Segment<'_>>, columns: usize) -> Line<'_> {
+    const GAP: usize = 2;
+    const MIN_FLEX: usize = 12;
+    let mut order: Vec<usize> = (0..segments.len()).collect();
+    order.sort_by_key(|i| std::cmp::Reverse(segments[*i].rank));
+    // (form index, columns given)
+    let mut chosen: Vec<Option<(usize, usize)>> = vec![None; segments.len()];
+    let mut used = 0usize;
+    for i in order {
+        let gap = if used == 0 { 0 } else { GAP };
+        let room = columns.saturating_sub(used + gap);
+        let segment = &segments[i];
+        let fitting = segment.forms.iter().enumerate().find_map(|(f, form)| {
+            let w: usize = form.iter().map(|s| width(&s.content)).sum();
+            (w <= room).then_some((f, w))
+        });
+        let pick = match fitting {
+            Some(pick) => Some(pick),
+            None if segment.flexible && room >= MIN_FLEX => Some((segment.forms.len() - 1, room)),
+            None => None,
+        };
+        if let Some((f, w)) = pick {
+            chosen[i] = Some((f, w));
+            used += gap + w;
+        }
+    }
+    let mut spare = columns.saturating_sub(used);
+    let mut spans: Vec<Span<'_>> = Vec::new();
+    for (i, segment) in segments.into_iter().enumerate() {
+        let Some((f, room)) = chosen[i] else { continue };
+        if !spans.is_empty() {
+            let extra = if segment.right {
+                std::mem::take(&mut spare)
+            } else {
+                0
+            };
+            spans.push(Span::raw(" ".repeat(GAP + extra)));
+        }
+        for span in segment.forms.into_iter().nth(f).unwrap_or_default() {
+            let content = if segment.flexible {
+                fit(&span.content, room)
+            } else {
+                span.content.into_owned()
+            };
+            spans.push(Span::styled(content, span.style));
+        }
+    }
+    Line::from(spans).style(Style::default())
+}

@@ -1,0 +1,150 @@
+//! What each log-pane event says in one line of words: "tool cargo test ok (exit 0, 2.1s)",
+//! "approval 3 asked: run `rm -rf target` (outside the worktree)". The raw words may hold
+//! escape sequences or be huge; cleaning and cutting them is the logs view's job. Pure.
+
+use std::borrow::Cow;
+
+use crate::protocol::{
+    ApprovalSubject, CallOutcome, Decision, Event, LlmCallId, LogLevel, OutputStream,
+};
+
+use super::super::format;
+
+/// An event as a log line, before cleaning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Described<'a> {
+    /// Its severity.
+    pub level: LogLevel,
+    /// Its words.
+    pub text: Cow<'a, str>,
+    /// The model call whose streamed deltas join one line.
+    pub stream: Option<LlmCallId>,
+}
+
+/// The log line for `event`, `None` for events the logs pane does not show.
+pub fn describe(event: &Event) -> Option<Described<'_>> {
+    let level = event.log_level()?;
+    let mut stream = None;
+    let text: Cow<'_, str> = match event {
+        Event::LogLine { text, .. } => Cow::Borrowed(text),
+        Event::ErrorRaised {
+            source, message, ..
+        } => Cow::Owned(format!("{source}: {message}")),
+        Event::ToolOutputDelta {
+            stream: OutputStream::Stdout,
+            text,
+            ..
+        } => Cow::Borrowed(text),
+        Event::ToolOutputDelta { text, .. } => Cow::Owned(format!("stderr: {text}")),
+        Event::LlmDelta { call, text, .. } => {
+            stream = Some(*call);
+            Cow::Borrowed(text)
+        }
+        Event::LlmCallBegan {
+            call,
+            provider,
+            model,
+            ..
+        } => Cow::Owned(format!("model call {call} to {provider}/{model}")),
+        Event::LlmCallEnded {
+            call,
+            input_tokens,
+            output_tokens,
+            cost_usd,
+            latency_ms,
+            cache_hit,
+            outcome,
+            ..
+        } => Cow::Owned(match outcome {
+            CallOutcome::Ok => format!(
+                "model call {call} done: {} in, {} out, {}, {}{}",
+                format::tokens(*input_tokens),
+                format::tokens(*output_tokens),
+                format::dollars(*cost_usd),
+                format::millis(*latency_ms),
+                if *cache_hit { ", from cache" } else { "" }
+            ),
+            CallOutcome::Failed { error } => format!("model call {call} failed: {error}"),
+            CallOutcome::Cancelled => format!("model call {call} cancelled"),
+        }),
+        Event::ToolCallBegan { tool, args, .. } => Cow::Owned(format!("tool {tool} {args}")),
+        Event::ToolCallEnded {
+            call,
+            ok,
+            exit_code,
+            duration_ms,
+            summary,
+            ..
+        } => {
+            let exit = exit_code.map_or(String::new(), |c| format!("exit {c}, "));
+            Cow::Owned(format!(
+                "tool call {call} {} ({exit}{}): {summary}",
+                if *ok { "ok" } else { "failed" },
+                format::millis(*duration_ms)
+            ))
+        }
+        Event::ApprovalRequested {
+            approval, subject, ..
+        } => Cow::Owned(match subject {
+            ApprovalSubject::Command { command, reason } => {
+                format!("approval {approval} asked: run `{command}` ({reason})")
+            }
+            ApprovalSubject::Patch { files, .. } => format!(
+                "approval {approval} asked: apply a patch to {}",
+                list(files, "file")
+            ),
+        }),
+        Event::ApprovalDecided {
+            approval,
+            decision,
+            by,
+        } => Cow::Owned(match decision {
+            Decision::Approved => format!("approval {approval} approved by {by}"),
+            Decision::Denied { reason } if reason.is_empty() => {
+                format!("approval {approval} denied by {by}")
+            }
+            Decision::Denied { reason } => {
+                format!("approval {approval} denied by {by}: {reason}")
+            }
+        }),
+        Event::RunStarted { goal, .. } => Cow::Owned(format!("run started: {goal}")),
+        Event::RunStateChanged { state, reason } if reason.is_empty() => {
+            Cow::Owned(format!("run is {}", state.as_str()))
+        }
+        Event::RunStateChanged { state, reason } => {
+            Cow::Owned(format!("run is {}: {reason}", state.as_str()))
+        }
+        Event::RunFinished { state, summary } => {
+            Cow::Owned(format!("run finished, {}: {summary}", state.as_str()))
+        }
+        Event::FilesChanged { paths } => Cow::Owned(format!("changed {}", list(paths, "file"))),
+        _ => Cow::Owned(event.kind().replace('_', " ")),
+    };
+    Some(Described {
+        level,
+        text,
+        stream,
+    })
+}
+
+/// "3 files: a, b, c" with at most five names.
+fn list(items: &[String], noun: &str) -> String {
+    const SHOWN: usize = 5;
+    let plural = if items.len() == 1 { "" } else { "s" };
+    let mut out = format!("{} {noun}{plural}", items.len());
+    if !items.is_empty() {
+        out.push_str(": ");
+        out.push_str(
+            &items
+                .iter()
+                .take(SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        if items.len() > SHOWN {
+            out.push_str(&format!(" and {} more", items.len() - SHOWN));
+        }
+    }
+    out
+}
