@@ -4,6 +4,8 @@
 //! and draws a frame as a pure function of that state. No IO, no terminal, no clock except
 //! for the elapsed time (injectable with [`App::set_clock`]).
 
+#[cfg(test)]
+mod inspect;
 mod keys;
 mod submit;
 

@@ -10,6 +10,7 @@
 //! - `keymap`: the key table that both key handling and the help overlay read.
 //! - `layout`: wide / medium / compact arrangements and the too-small floor.
 //! - `theme`: ANSI-16 colours, or plain bold/reversed when colour is off.
+//! - [`run`], [`terminal`]: the tokio loop that drives the App, and taking/restoring the terminal.
 //! - `text`, `format`: cleaning untrusted text and fitting it to columns; numbers and times.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -19,9 +20,20 @@ mod format;
 mod keymap;
 mod layout;
 mod panes;
+pub mod run;
+pub mod terminal;
 mod text;
 mod theme;
 pub mod views;
 
 pub use app::{Action, App, Mode, UiOptions};
 pub use views::logs::LogRequest;
+
+#[cfg(test)]
+mod app_event_tests;
+#[cfg(test)]
+mod app_tests;
+#[cfg(test)]
+mod fixture;
+#[cfg(test)]
+mod fold_tests;

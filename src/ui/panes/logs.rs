@@ -50,6 +50,12 @@ impl LogsPane {
         }
     }
 
+    /// Whether the pane follows the newest line.
+    #[cfg(test)]
+    pub fn is_following(&self) -> bool {
+        self.follow
+    }
+
     /// Follows the newest line again (a new run starts in follow mode).
     pub fn reset(&mut self) {
         self.follow = true;
