@@ -37,3 +37,5 @@ mod app_tests;
 mod fixture;
 #[cfg(test)]
 mod fold_tests;
+#[cfg(test)]
+mod snapshot_tests;
