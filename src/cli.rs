@@ -134,7 +134,14 @@ fn run_line(run: &RunRow) -> String {
         .finished_at
         .map(|end| timefmt::duration(end.0 - run.started_at.0))
         .unwrap_or_else(|| "-".into());
-    let goal: String = run.goal.lines().next().unwrap_or("").chars().take(60).collect();
+    let goal: String = run
+        .goal
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(60)
+        .collect();
     format!(
         "{:>5}  {:<17}  {:<20}  {:>8}  {:>9}  {:>9}  {}",
         run.id,

@@ -128,9 +128,11 @@ fn database(paths: &RepoPaths, busy: Duration) -> Check {
                 paths.db.display(),
                 size as f64 / 1e6,
                 last.0,
-                latest
-                    .first()
-                    .map_or("none".to_string(), |r| format!("{} {}", r.id, r.state.as_str())),
+                latest.first().map_or("none".to_string(), |r| format!(
+                    "{} {}",
+                    r.id,
+                    r.state.as_str()
+                )),
             ),
         ),
         Err(e) => check(Verdict::Fail, "database", e.to_string()),
@@ -142,7 +144,10 @@ fn logs() -> Check {
         Some(dir) => check(
             Verdict::Ok,
             "log",
-            format!("{} (filter: WARROOM_LOG, else RUST_LOG, else [log] level)", dir.display()),
+            format!(
+                "{} (filter: WARROOM_LOG, else RUST_LOG, else [log] level)",
+                dir.display()
+            ),
         ),
         None => check(
             Verdict::Warn,
@@ -171,13 +176,21 @@ fn terminal() -> Check {
         (w, _) if w < 120 => "medium layout",
         _ => "wide layout",
     };
-    let verdict = if w < 40 || h < 10 { Verdict::Warn } else { Verdict::Ok };
+    let verdict = if w < 40 || h < 10 {
+        Verdict::Warn
+    } else {
+        Verdict::Ok
+    };
     check(
         verdict,
         "terminal",
         format!(
             "{w}x{h} ({layout}), TERM={term}, {colors} colors{}{}",
-            if no_color { ", NO_COLOR set: no colors" } else { "" },
+            if no_color {
+                ", NO_COLOR set: no colors"
+            } else {
+                ""
+            },
             if tmux { ", inside tmux" } else { "" }
         ),
     )
@@ -208,7 +221,10 @@ fn tools() -> Vec<Check> {
 pub fn which(name: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| {
-        std::fs::metadata(candidate).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    })
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            std::fs::metadata(candidate)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
 }

@@ -17,8 +17,12 @@ use crate::ui::{App, Mode, UiOptions, terminal};
 
 /// `warroom`: owns the database, runs the core, shows the latest run.
 pub fn war_room(ctx: &Context) -> Result<()> {
-    require_terminal()?;
+    // Ownership first: a second owner hears who owns the database before anything else.
     let owned = crate::cli::open_owner(ctx)?;
+    if let Err(e) = require_terminal() {
+        owned.close().map_err(|e| eyre!("{e}"))?;
+        return Err(e);
+    }
     let busy = Duration::from_millis(ctx.config.store.busy_timeout_ms);
     let runtime = runtime()?;
     let result = runtime.block_on(async {

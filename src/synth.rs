@@ -38,7 +38,9 @@ impl Default for Scenario {
 /// Writes a whole run with this scenario into the store; returns its id once all of it is
 /// committed.
 pub async fn write_run(store: &Store, goal: &str, scenario: Scenario) -> Result<RunId, StoreError> {
-    let run = store.create_run(goal, &store.paths().repo.to_string_lossy()).await?;
+    let run = store
+        .create_run(goal, &store.paths().repo.to_string_lossy())
+        .await?;
     for event in Generator::new(scenario) {
         store.append(run, event).await?;
     }
@@ -237,7 +239,12 @@ fn setup_events(scenario: Scenario, rng: &mut Rng) -> Vec<Event> {
             agent: AgentId(id),
             parent,
             role: role.into(),
-            model: if id == 0 { "qwen2.5-coder-1.5b" } else { "qwen2.5-coder-0.5b" }.into(),
+            model: if id == 0 {
+                "qwen2.5-coder-1.5b"
+            } else {
+                "qwen2.5-coder-0.5b"
+            }
+            .into(),
         });
     }
     for id in 0..scenario.tasks {
@@ -339,10 +346,19 @@ mod tests {
         let a: Vec<Event> = Generator::new(scenario).collect();
         let b: Vec<Event> = Generator::new(scenario).collect();
         assert_eq!(a, b);
-        let spawned = a.iter().filter(|e| matches!(e, Event::AgentSpawned { .. })).count();
-        let tasks = a.iter().filter(|e| matches!(e, Event::TaskCreated { .. })).count();
+        let spawned = a
+            .iter()
+            .filter(|e| matches!(e, Event::AgentSpawned { .. }))
+            .count();
+        let tasks = a
+            .iter()
+            .filter(|e| matches!(e, Event::TaskCreated { .. }))
+            .count();
         assert_eq!((spawned, tasks), (200, 1000));
-        let logs = a.iter().filter(|e| matches!(e, Event::LogLine { .. })).count();
+        let logs = a
+            .iter()
+            .filter(|e| matches!(e, Event::LogLine { .. }))
+            .count();
         assert!(logs > 2000, "mostly log lines: {logs}");
         // Every parent was spawned before its child.
         let mut seen = std::collections::HashSet::new();

@@ -29,7 +29,9 @@ fn never_pending(_: RunId, _: ApprovalId) -> bool {
 fn a_goal_without_a_run_starts_one_that_says_why_it_is_blocked() {
     let effects = plan(
         &CoreState::default(),
-        &Command::SubmitGoal { text: "fix it".into() },
+        &Command::SubmitGoal {
+            text: "fix it".into(),
+        },
         &no_tasks,
         &never_pending,
         "owner",
@@ -51,7 +53,9 @@ fn a_goal_while_a_run_is_active_is_refused_in_chat() {
     };
     let effects = plan(
         &state,
-        &Command::SubmitGoal { text: "other".into() },
+        &Command::SubmitGoal {
+            text: "other".into(),
+        },
         &no_tasks,
         &never_pending,
         "owner",
@@ -108,24 +112,43 @@ fn only_pending_approvals_are_decided_and_cancel_ends_only_the_active_run() {
     };
     assert!(plan(&state, &decide, &no_tasks, &never_pending, "owner").is_empty());
     let pending = |_, a: ApprovalId| a == ApprovalId(1);
-    assert_eq!(plan(&state, &decide, &no_tasks, &pending, "viewer").len(), 1);
+    assert_eq!(
+        plan(&state, &decide, &no_tasks, &pending, "viewer").len(),
+        1
+    );
     let cancel_other = Command::CancelRun { run: RunId(1) };
     assert!(plan(&state, &cancel_other, &no_tasks, &never_pending, "owner").is_empty());
     let cancel = Command::CancelRun { run: RunId(2) };
     assert!(matches!(
         plan(&state, &cancel, &no_tasks, &never_pending, "owner").as_slice(),
-        [Effect::Append(RunId(2), Event::RunFinished { state: RunState::Cancelled, .. })]
+        [Effect::Append(
+            RunId(2),
+            Event::RunFinished {
+                state: RunState::Cancelled,
+                ..
+            }
+        )]
     ));
 }
 
 #[test]
 fn observing_events_tracks_the_current_run() {
     let mut state = CoreState::default();
-    observe(&mut state, RunId(1), &Event::RunStarted { goal: "g".into(), repo: "r".into() });
     observe(
         &mut state,
         RunId(1),
-        &Event::RunFinished { state: RunState::Done, summary: String::new() },
+        &Event::RunStarted {
+            goal: "g".into(),
+            repo: "r".into(),
+        },
+    );
+    observe(
+        &mut state,
+        RunId(1),
+        &Event::RunFinished {
+            state: RunState::Done,
+            summary: String::new(),
+        },
     );
     assert_eq!(state.current, Some((RunId(1), RunState::Done)));
 }

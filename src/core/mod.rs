@@ -12,9 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::protocol::{
-    ChatRole, Command, Event, LogLevel, RunId, RunState, TaskId, TaskStatus,
-};
+use crate::protocol::{ChatRole, Command, Event, LogLevel, RunId, RunState, TaskId, TaskStatus};
 use crate::store::{Reader, Store, StoreError, TaskRow};
 
 /// Why a new goal cannot progress in this build.

@@ -19,9 +19,7 @@ use tokio::time::Instant;
 
 use crate::core::CoreHandle;
 use crate::protocol::{EventId, Record};
-use crate::store::{
-    Committed, OwnerState, Page, Reader, SkippedRow, Store, Tail, probe_owner,
-};
+use crate::store::{Committed, OwnerState, Page, Reader, SkippedRow, Store, Tail, probe_owner};
 
 use super::terminal::Tui;
 use super::{Action, App, LogRequest};
@@ -300,11 +298,22 @@ fn spawn_tail_thread(
     Ok(())
 }
 
-/// Heartbeat ages change all the time; only a different pid or presence is news.
+/// Heartbeat ages change all the time; news is a different pid, the owner leaving, or an
+/// owner whose heartbeat has gone silent (more than 10 s), counted in whole seconds.
 fn same_owner(a: OwnerState, b: OwnerState) -> bool {
+    let silent = |age: i64| if age > 10_000 { age / 1000 } else { 0 };
     match (a, b) {
         (OwnerState::NoOwner, OwnerState::NoOwner) => true,
-        (OwnerState::Alive { pid: x, .. }, OwnerState::Alive { pid: y, .. }) => x == y,
+        (
+            OwnerState::Alive {
+                pid: x,
+                heartbeat_age_ms: ax,
+            },
+            OwnerState::Alive {
+                pid: y,
+                heartbeat_age_ms: ay,
+            },
+        ) => x == y && silent(ax) == silent(ay),
         _ => false,
     }
 }
