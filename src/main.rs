@@ -1,37 +1,65 @@
 //! The `warroom` binary: parse the command line, install error hooks and logging, run one
-//! subcommand. Everything else lives in the library.
+//! subcommand. Everything else lives in the library. Ordinary failures (a bad config, a
+//! database owned by someone else) print one readable `error:` line and exit 1; color-eyre's
+//! full report is kept for panics, which are bugs.
+
+use std::process::ExitCode;
 
 use clap::Parser;
 use color_eyre::eyre::Result;
 use warroom::cli::{self, Cli, Cmd};
 
-fn main() -> Result<()> {
+fn main() -> ExitCode {
     // warroom's own files (database, lock, logs, config) are private to the user.
     // SAFETY: umask has no preconditions and cannot fail.
     unsafe {
         libc::umask(0o077);
     }
-    warroom::ui::terminal::install_hooks()?;
-    let args = Cli::parse();
-    if let Some(Cmd::Completions { shell }) = &args.command {
-        return cli::completions(*shell);
+    if let Err(e) = warroom::ui::terminal::install_hooks() {
+        eprintln!("error: cannot install the error hooks: {e}");
+        return ExitCode::FAILURE;
     }
-    if let Some(Cmd::Doctor) = &args.command {
-        // The doctor reports a broken config instead of stopping at it.
-        let checks = warroom::doctor::run(&cli::repo_paths(&args)?, &args.overrides);
-        if !warroom::doctor::print(&checks)? {
-            std::process::exit(1);
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            warroom::ui::terminal::restore();
+            tracing::error!("{e:?}");
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  because: {cause}");
+            }
+            ExitCode::FAILURE
         }
-        return Ok(());
+    }
+}
+
+fn run(args: Cli) -> Result<ExitCode> {
+    match &args.command {
+        Some(Cmd::Completions { shell }) => {
+            cli::completions(*shell)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Cmd::Doctor) => {
+            // The doctor reports a broken config instead of stopping at it.
+            let checks = warroom::doctor::run(&cli::repo_paths(&args)?, &args.overrides);
+            let healthy = warroom::doctor::print(&checks)?;
+            return Ok(if healthy {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        _ => {}
     }
     let ctx = cli::context(&args)?;
     let _log = warroom::logging::init(&ctx.config.log).ok();
     match args.command {
-        None => warroom::screen::war_room(&ctx),
-        Some(Cmd::Watch) => warroom::screen::watch(&ctx),
-        Some(Cmd::Runs { limit }) => cli::runs(&ctx, limit),
-        Some(Cmd::Export { run, .. }) => cli::export(&ctx, run),
-        Some(Cmd::Init { force }) => cli::init(&ctx, force),
-        Some(Cmd::Doctor | Cmd::Completions { .. }) => Ok(()),
+        None => warroom::screen::war_room(&ctx)?,
+        Some(Cmd::Watch) => warroom::screen::watch(&ctx)?,
+        Some(Cmd::Runs { limit }) => cli::runs(&ctx, limit)?,
+        Some(Cmd::Export { run, .. }) => cli::export(&ctx, run)?,
+        Some(Cmd::Init { force }) => cli::init(&ctx, force)?,
+        Some(Cmd::Doctor | Cmd::Completions { .. }) => {}
     }
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,9 @@
 //! with `capture-pane`; the owner of the watch test is this test process writing through the
 //! real store.
 
+// Test helpers outside #[test] functions: failing loudly is the point.
+#![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
+
 mod support;
 
 use std::time::Duration;

@@ -152,10 +152,10 @@ pub fn plan(
 pub fn observe(state: &mut CoreState, run: RunId, event: &Event) {
     match event {
         Event::RunStarted { .. } => state.current = Some((run, RunState::Planning)),
-        Event::RunStateChanged { state: s, .. } | Event::RunFinished { state: s, .. } => {
-            if state.current.is_some_and(|(r, _)| r == run) {
-                state.current = Some((run, *s));
-            }
+        Event::RunStateChanged { state: s, .. } | Event::RunFinished { state: s, .. }
+            if state.current.is_some_and(|(r, _)| r == run) =>
+        {
+            state.current = Some((run, *s));
         }
         _ => {}
     }

@@ -1,7 +1,8 @@
 //! Test support: a real tmux server per test (its own socket) driving the real binary, and
 //! temp repositories. Shared by the end-to-end tests.
 
-#![allow(dead_code)]
+// Test-only code: failing loudly is the point.
+#![allow(dead_code, clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
