@@ -24,11 +24,11 @@ use crate::paths::RepoPaths;
 use crate::protocol::{Command, Event, EventId, Millis, Record, RunId};
 
 pub use lock::{OwnerLock, OwnerState, probe as probe_owner};
-pub use tail::{Tail, TailRead};
 pub use reader::{
     AgentRow, ApprovalRow, ChatRow, LogFilter, MemoryRow, Page, Reader, RunRow, RunSnapshot,
     SkippedRow, TaskRow,
 };
+pub use tail::{Tail, TailRead};
 
 /// Everything that can go wrong with a database, worded for the person who must fix it.
 #[derive(Debug, thiserror::Error)]
