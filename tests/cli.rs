@@ -197,3 +197,36 @@ fn unknown_warroom_env_vars_and_bad_set_flags_are_named() {
     let (ok, _, err) = run(&repo, &["runs", "--set", "store.batch_max_events=0"]);
     assert!(!ok && err.contains("store.batch_max_events"), "{err}");
 }
+
+#[test]
+fn the_log_file_is_private_and_nothing_is_logged_to_the_terminal() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = TempRepo::new();
+    with_runs(&repo, 1, 5);
+    let out = repo
+        .command(&["export", "1", "--jsonl"])
+        .env("WARROOM_LOG", "trace")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .all(|l| l.starts_with("{\"id\":"))
+    );
+    let dir = repo.home.join("state/warroom/logs");
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700);
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let mode = std::fs::metadata(&files[0]).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}

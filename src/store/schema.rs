@@ -39,9 +39,21 @@ pub fn open_rw(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreE
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(|e| classify(path, e))?;
     migrate_from(path, &conn, version, MIGRATIONS.len())?;
-    // Proves the file is writable now rather than at the first batch of events.
-    conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
-        .map_err(|e| classify(path, e))?;
+    // Proves the file (and its folder, for the WAL) is writable now rather than at the first
+    // batch of events: SQLite silently opens an unwritable file read-only.
+    if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
+        return Err(StoreError::ReadOnly {
+            path: path.to_path_buf(),
+        });
+    }
+    let version = current_version();
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE; PRAGMA user_version = {version}; COMMIT;"
+    ))
+    .map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK;");
+        classify(path, e)
+    })?;
     Ok(conn)
 }
 

@@ -575,3 +575,60 @@ fn a_reader_follows_an_owner_and_still_reads_after_it_exits() {
         2
     );
 }
+
+/// Makes a file immutable (root ignores permission bits, so chmod cannot make it read-only)
+/// and undoes it on drop so the temp dir can be removed.
+struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    fn set(path: &std::path::Path) -> Option<Immutable> {
+        let ok = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(path)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Immutable(path.to_path_buf()))
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[test]
+fn a_read_only_file_is_refused_for_writing_and_loses_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, paths) = repo();
+    let owned = OwnedStore::open(&paths, StoreOptions::default()).unwrap();
+    let run = rt()
+        .block_on(owned.store.create_run("keep me", "/r"))
+        .unwrap();
+    owned.close().unwrap();
+    std::fs::set_permissions(&paths.db, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let _guard = if std::fs::OpenOptions::new()
+        .write(true)
+        .open(&paths.db)
+        .is_ok()
+    {
+        // Running as root: permission bits do not stop writes, the immutable flag does.
+        match Immutable::set(&paths.db) {
+            Some(guard) => Some(guard),
+            None => {
+                eprintln!("skipped: running as root and chattr +i is unavailable here");
+                return;
+            }
+        }
+    } else {
+        None
+    };
+    let err = OwnedStore::open(&paths, StoreOptions::default()).unwrap_err();
+    assert!(matches!(err, StoreError::ReadOnly { .. }), "{err}");
+    assert!(err.to_string().contains("read-only"), "{err}");
+    let reader = Reader::open(&paths.db, WAIT).unwrap();
+    assert_eq!(reader.run(run).unwrap().unwrap().goal, "keep me");
+}
