@@ -208,12 +208,8 @@ fn spawn_query_thread(
     std::thread::Builder::new()
         .name("warroom-query".into())
         .spawn(move || {
-            let reader = match Reader::open(&db, busy_timeout) {
-                Ok(reader) => reader,
-                Err(e) => {
-                    let _ = inbox.blocking_send(Inbox::Notice(e.to_string()));
-                    return;
-                }
+            let Some(reader) = open_reader(&db, busy_timeout, &inbox) else {
+                return;
             };
             while let Ok(query) = rx.recv() {
                 let reply = match query {
@@ -229,6 +225,15 @@ fn spawn_query_thread(
             }
         })?;
     Ok(tx)
+}
+
+/// A helper thread's own connection; a failure is told to the screen instead.
+fn open_reader(db: &Path, busy_timeout: Duration, inbox: &mpsc::Sender<Inbox>) -> Option<Reader> {
+    Reader::open(db, busy_timeout)
+        .inspect_err(|e| {
+            let _ = inbox.blocking_send(Inbox::Notice(e.to_string()));
+        })
+        .ok()
 }
 
 fn catch_up(reader: &Reader, mut after: EventId) -> Result<Inbox, crate::store::StoreError> {
@@ -259,12 +264,8 @@ fn spawn_tail_thread(
     std::thread::Builder::new()
         .name("warroom-tail".into())
         .spawn(move || {
-            let reader = match Reader::open(&db, busy_timeout) {
-                Ok(reader) => reader,
-                Err(e) => {
-                    let _ = inbox.blocking_send(Inbox::Notice(e.to_string()));
-                    return;
-                }
+            let Some(reader) = open_reader(&db, busy_timeout, &inbox) else {
+                return;
             };
             let mut tail = Tail::new(reader, after, poll);
             if let Some(why) = tail.degraded.clone() {
