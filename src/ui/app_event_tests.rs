@@ -260,7 +260,7 @@ fn hostile_text_cannot_reach_the_terminal() {
 }
 
 #[test]
-fn a_big_run_renders_fast() {
+fn a_big_run_draws_and_keeps_the_log_window_bounded() {
     let mut records = vec![Record {
         id: EventId(1),
         run: fixture::RUN,
