@@ -7,7 +7,9 @@
 //! shows the status bar's "run 1" (polled every ~1 ms; each poll is itself a tmux client
 //! round trip of a few ms, which bounds the resolution). VmRSS and VmHWM come from
 //! `/proc/<pane pid>/status` one second after the first frame. The owner (`warroom --repo
-//! <copy>`) is measured the same way on a copy of the database.
+//! <copy>`) is measured the same way on a copy of the database. An `echo` row (`sh -c "echo
+//! ...; exec cat"`), timed the same way, shows the harness's own share (tmux respawn and
+//! polling).
 
 use std::time::{Duration, Instant};
 
@@ -62,6 +64,25 @@ fn main() -> Res<()> {
         TARGET_START.as_millis(),
         TARGET_RSS_MB
     );
+    // The harness's own share: a program that prints at once, timed the same way.
+    let mut baseline = Vec::new();
+    for n in 0..trials {
+        tmux.stop_pane()?;
+        let needle = format!("baseline {n}");
+        let started = Instant::now();
+        // It stays running (as warroom does): a pane whose program exits at once can lose
+        // its last output.
+        tmux.respawn(&["/bin/sh", "-c", &format!("echo '{needle}'; exec cat")])?;
+        baseline.push(tmux.wait_for(&needle, started, Duration::from_secs(20))?);
+    }
+    let b = Stats::of(&baseline);
+    println!(
+        "{:<6} {:>10} {:>10} {:>10}  (sh -c echo: tmux respawn + polling, not warroom)",
+        "echo",
+        ms(b.p50),
+        ms(b.max),
+        ms(baseline.iter().min().copied().unwrap_or_default())
+    );
     let mut all_ok = true;
     for (name, argv) in &modes {
         let mut firsts = Vec::new();
@@ -100,6 +121,11 @@ fn main() -> Res<()> {
             verdict(ok_start),
             verdict(ok_rss)
         );
+        let each: Vec<String> = firsts
+            .iter()
+            .map(|d| format!("{:.1}", d.as_secs_f64() * 1e3))
+            .collect();
+        println!("       each start, in order (ms): {}", each.join(" "));
     }
     println!();
     println!(

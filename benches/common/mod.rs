@@ -225,6 +225,9 @@ pub fn copy_repo(from: &Path, to: &Path) -> Res<()> {
         let name = entry.file_name();
         if name.to_string_lossy().starts_with("state.db") {
             std::fs::copy(entry.path(), dst.join(&name))?;
+            // Written back now, so the kernel's write-back of a fresh 200 MB copy does not
+            // compete with the program being measured.
+            std::fs::File::open(dst.join(&name))?.sync_all()?;
         }
     }
     Ok(())
@@ -342,6 +345,8 @@ pub fn warroom_bin() -> &'static str {
 /// into the same pane.
 pub struct Tmux {
     socket: String,
+    /// The socket file, removed after the server is killed (tmux leaves it behind).
+    socket_path: Option<PathBuf>,
     env: tempfile::TempDir,
 }
 
@@ -351,8 +356,9 @@ impl Tmux {
         let env = tempfile::tempdir()?;
         std::fs::create_dir_all(env.path().join("config"))?;
         std::fs::create_dir_all(env.path().join("state"))?;
-        let tmux = Tmux {
+        let mut tmux = Tmux {
             socket: format!("warroom-bench-{}", std::process::id()),
+            socket_path: None,
             env,
         };
         tmux.run(&[
@@ -369,6 +375,8 @@ impl Tmux {
             "cat",
         ])?;
         tmux.run(&["set-option", "-g", "remain-on-exit", "on"])?;
+        let path = tmux.run(&["display-message", "-p", "#{socket_path}"])?;
+        tmux.socket_path = Some(PathBuf::from(path.trim()));
         Ok(tmux)
     }
 
@@ -477,5 +485,8 @@ impl Drop for Tmux {
             .arg(&self.socket)
             .arg("kill-server")
             .output();
+        if let Some(path) = &self.socket_path {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
