@@ -125,6 +125,8 @@ pub fn cached_repo(scenario: Scenario, finished: bool) -> Res<PathBuf> {
     include_str!("../../src/protocol.rs").hash(&mut hasher);
     include_str!("../../src/store/project.rs").hash(&mut hasher);
     include_str!("../../src/store/writer.rs").hash(&mut hasher);
+    include_str!("../../src/store/migrations/0001_event_log.sql").hash(&mut hasher);
+    include_str!("../../src/store/migrations/0002_approvals_memory_commands.sql").hash(&mut hasher);
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("warroom-bench");
     let stem = format!(
         "run-{}a-{}t-{}e-{}",

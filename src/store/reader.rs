@@ -315,7 +315,7 @@ impl Reader {
         };
         let last_event = self.last_event_id()?;
         let chat_sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events INDEXED BY events_run_kind
+            "SELECT {EVENT_COLUMNS} FROM events INDEXED BY events_run_chat
              WHERE run_id = ?1 AND kind = 'chat_message_posted' ORDER BY id DESC LIMIT 500"
         );
         Ok(Some(RunSnapshot {

@@ -12,6 +12,14 @@ use crate::protocol::EventId;
 
 use super::{Page, Reader, StoreError};
 
+/// Pauses before looking again after a wake-up that found nothing new (about 18 ms in all).
+const RECHECK: [Duration; 4] = [
+    Duration::from_millis(1),
+    Duration::from_millis(2),
+    Duration::from_millis(5),
+    Duration::from_millis(10),
+];
+
 /// Follows the `events` table of one database.
 pub struct Tail {
     reader: Reader,
@@ -49,11 +57,14 @@ impl Tail {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            // Writes, creations and removals only: opens and reads (our own included) are
+            // not news.
             let relevant = event.is_ok_and(|e| {
-                e.paths.iter().any(|p| {
-                    p.file_name()
-                        .is_some_and(|f| f.to_string_lossy().starts_with(&name))
-                })
+                (e.kind.is_modify() || e.kind.is_create() || e.kind.is_remove())
+                    && e.paths.iter().any(|p| {
+                        p.file_name()
+                            .is_some_and(|f| f.to_string_lossy().starts_with(&name))
+                    })
             });
             if relevant {
                 // A full channel already holds a wake-up; one is enough.
@@ -104,10 +115,19 @@ impl Tail {
                 true
             }
         };
-        Ok(TailRead {
-            page: self.read_new(max)?,
-            polled,
-        })
+        let mut page = self.read_new(max)?;
+        if !polled {
+            // The WAL write that woke us comes before SQLite publishes the commit (through the
+            // memory-mapped -shm file, which raises no file event): look again shortly.
+            for pause in RECHECK {
+                if !page.records.is_empty() || !page.skipped.is_empty() {
+                    break;
+                }
+                std::thread::sleep(pause);
+                page = self.read_new(max)?;
+            }
+        }
+        Ok(TailRead { page, polled })
     }
 
     /// Reads what was committed after the cursor, without waiting.

@@ -105,16 +105,23 @@ impl Writer {
         loop {
             let request = match self.batch.first_at {
                 None => rx.blocking_recv(),
-                Some(first) => {
-                    let left = self.options.batch_max_delay.saturating_sub(first.elapsed());
-                    match clock.block_on(async { tokio::time::timeout(left, rx.recv()).await }) {
-                        Ok(request) => request,
-                        Err(_) => {
-                            self.commit_or_keep();
-                            continue;
+                // Queued requests are drained without touching the timer; only an empty queue
+                // waits, and only until the batch's deadline.
+                Some(first) => match rx.try_recv() {
+                    Ok(request) => Some(request),
+                    Err(mpsc::error::TryRecvError::Disconnected) => None,
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        let left = self.options.batch_max_delay.saturating_sub(first.elapsed());
+                        let wait = async { tokio::time::timeout(left, rx.recv()).await };
+                        match clock.block_on(wait) {
+                            Ok(request) => request,
+                            Err(_) => {
+                                self.commit_or_keep();
+                                continue;
+                            }
                         }
                     }
-                }
+                },
             };
             let Some(request) = request else {
                 self.commit_or_keep();
@@ -123,7 +130,12 @@ impl Writer {
             if !self.handle(request) {
                 return;
             }
-            if self.batch.records.len() >= self.options.batch_max_events {
+            // Checked after every request: a steady stream must not starve the deadline.
+            let due = self
+                .batch
+                .first_at
+                .is_some_and(|first| first.elapsed() >= self.options.batch_max_delay);
+            if due || self.batch.records.len() >= self.options.batch_max_events {
                 self.commit_or_keep();
             }
         }

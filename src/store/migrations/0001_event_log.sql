@@ -23,7 +23,7 @@ CREATE TABLE events (
     body   TEXT NOT NULL
 );
 CREATE INDEX events_run_id ON events(run_id, id);
-CREATE INDEX events_run_kind ON events(run_id, kind, id);
+CREATE INDEX events_run_chat ON events(run_id, id) WHERE kind = 'chat_message_posted';
 CREATE INDEX events_run_log ON events(run_id, id) WHERE level IS NOT NULL;
 CREATE INDEX events_run_agent ON events(run_id, agent, id) WHERE agent IS NOT NULL;
 
