@@ -480,6 +480,34 @@ pub enum Event {
         /// How it ended.
         outcome: CallOutcome,
     },
+    /// A model call failed and will be tried again on the same provider after a pause.
+    LlmRetried {
+        /// The call.
+        call: LlmCallId,
+        /// The agent that made it.
+        agent: AgentId,
+        /// The provider that failed.
+        provider: String,
+        /// Which attempt comes next (2 for the first retry).
+        attempt: u32,
+        /// How long the router waits first.
+        delay_ms: u64,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A model call moved to the next model of its role's chain.
+    LlmFellBack {
+        /// The call.
+        call: LlmCallId,
+        /// The agent that made it.
+        agent: AgentId,
+        /// The provider and model given up on ("openai/gpt-4o-mini").
+        from: String,
+        /// The provider and model tried next.
+        to: String,
+        /// Why.
+        reason: String,
+    },
     /// A tool started.
     ToolCallBegan {
         /// The call.
@@ -593,6 +621,8 @@ impl Event {
             Event::LlmCallBegan { .. } => "llm_call_began",
             Event::LlmDelta { .. } => "llm_delta",
             Event::LlmCallEnded { .. } => "llm_call_ended",
+            Event::LlmRetried { .. } => "llm_retried",
+            Event::LlmFellBack { .. } => "llm_fell_back",
             Event::ToolCallBegan { .. } => "tool_call_began",
             Event::ToolOutputDelta { .. } => "tool_output_delta",
             Event::ToolCallEnded { .. } => "tool_call_ended",
@@ -615,6 +645,8 @@ impl Event {
             | Event::LlmCallBegan { agent, .. }
             | Event::LlmDelta { agent, .. }
             | Event::LlmCallEnded { agent, .. }
+            | Event::LlmRetried { agent, .. }
+            | Event::LlmFellBack { agent, .. }
             | Event::ToolCallBegan { agent, .. }
             | Event::ToolOutputDelta { agent, .. }
             | Event::ToolCallEnded { agent, .. }
@@ -638,6 +670,7 @@ impl Event {
                 OutputStream::Stderr => LogLevel::Info,
             }),
             Event::LlmDelta { .. } => Some(LogLevel::Debug),
+            Event::LlmRetried { .. } | Event::LlmFellBack { .. } => Some(LogLevel::Warn),
             Event::ToolCallBegan { .. }
             | Event::ToolCallEnded { .. }
             | Event::LlmCallBegan { .. }

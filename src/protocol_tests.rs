@@ -80,6 +80,21 @@ fn all_events() -> Vec<Event> {
                 error: "429".into(),
             },
         },
+        Event::LlmRetried {
+            call: LlmCallId(7),
+            agent: AgentId(2),
+            provider: "openai".into(),
+            attempt: 2,
+            delay_ms: 750,
+            reason: "rate limited".into(),
+        },
+        Event::LlmFellBack {
+            call: LlmCallId(7),
+            agent: AgentId(2),
+            from: "openai/gpt-4o-mini".into(),
+            to: "local/qwen".into(),
+            reason: "circuit open".into(),
+        },
         Event::ToolCallBegan {
             call: ToolCallId(4),
             agent: AgentId(3),
@@ -179,6 +194,8 @@ fn variant_count(event: &Event) -> usize {
         | Event::LlmCallBegan { .. }
         | Event::LlmDelta { .. }
         | Event::LlmCallEnded { .. }
+        | Event::LlmRetried { .. }
+        | Event::LlmFellBack { .. }
         | Event::ToolCallBegan { .. }
         | Event::ToolOutputDelta { .. }
         | Event::ToolCallEnded { .. }
@@ -188,7 +205,7 @@ fn variant_count(event: &Event) -> usize {
         | Event::MemoryForgotten { .. }
         | Event::ChatMessagePosted { .. }
         | Event::FilesChanged { .. }
-        | Event::ErrorRaised { .. } => 23,
+        | Event::ErrorRaised { .. } => 25,
     }
 }
 

@@ -7,6 +7,8 @@
 //! a new goal is recorded as a run and marked blocked with that reason, so nothing pretends to
 //! work. Cancelling runs and tasks, deciding approvals and forgetting memory are real.
 
+pub mod llm;
+
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 

@@ -204,6 +204,8 @@ pub(super) fn apply(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<(
         Event::RunStarted { .. }
         | Event::LogLine { .. }
         | Event::LlmDelta { .. }
+        | Event::LlmRetried { .. }
+        | Event::LlmFellBack { .. }
         | Event::ToolCallBegan { .. }
         | Event::ToolOutputDelta { .. }
         | Event::ToolCallEnded { .. }

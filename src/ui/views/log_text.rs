@@ -67,6 +67,23 @@ pub fn describe(event: &Event) -> Option<Described<'_>> {
             CallOutcome::Failed { error } => format!("model call {call} failed: {error}"),
             CallOutcome::Cancelled => format!("model call {call} cancelled"),
         }),
+        Event::LlmRetried {
+            call,
+            provider,
+            attempt,
+            delay_ms,
+            reason,
+            ..
+        } => Cow::Owned(format!(
+            "model call {call}: {reason}; attempt {attempt} on {provider} in {delay_ms} ms"
+        )),
+        Event::LlmFellBack {
+            call,
+            from,
+            to,
+            reason,
+            ..
+        } => Cow::Owned(format!("model call {call}: {from} -> {to} ({reason})")),
         Event::ToolCallBegan { tool, args, .. } => Cow::Owned(format!("tool {tool} {args}")),
         Event::ToolCallEnded {
             call,
