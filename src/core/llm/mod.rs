@@ -6,6 +6,7 @@
 //!
 //! Never imports the UI, never writes a key anywhere.
 
+pub mod anthropic;
 pub mod types;
 
 pub use types::{

@@ -1,0 +1,421 @@
+//! The Anthropic Messages API provider: `POST {base_url}/v1/messages` with `stream: true`, read
+//! as server-sent events under connect, first-byte and idle timeouts. This file owns the HTTP
+//! exchange; `request.rs` builds the body and `events.rs` decodes the answer and maps errors.
+//!
+//! The key goes into the `x-api-key` header (marked sensitive) and nowhere else: every error
+//! is scrubbed of it before it leaves this module.
+
+mod events;
+mod request;
+
+use std::fmt;
+use std::time::Duration;
+
+use eventsource_stream::{EventStreamError, Eventsource};
+use futures_util::future::BoxFuture;
+use futures_util::stream::{self, BoxStream, StreamExt};
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use tokio::time::{Instant, timeout, timeout_at};
+
+use self::events::{Decoder, Who, http_error, parse_retry_after, trim_message};
+use super::{ChatProvider, ChatRequest, LlmError, LlmStream, StreamEvent};
+
+/// How to reach Anthropic and how long to wait for it.
+#[derive(Clone)]
+pub struct AnthropicSettings {
+    /// The provider's name from config (used in errors and events).
+    pub name: String,
+    /// Where the API lives, without `/v1/messages`.
+    pub base_url: String,
+    /// The API key (never printed; `Debug` hides it).
+    pub api_key: String,
+    /// Where the key came from, e.g. "environment variable ANTHROPIC_API_KEY"; a 401 names it.
+    pub key_source: String,
+    /// The `anthropic-version` header.
+    pub version: String,
+    /// Longest wait for the TCP (and TLS) connection.
+    pub connect_timeout: Duration,
+    /// Longest wait from sending the request to the first byte of the answer's body.
+    pub first_byte_timeout: Duration,
+    /// Longest silence between two chunks of the answer.
+    pub idle_timeout: Duration,
+    /// `max_tokens` when the request sets none (Anthropic requires one).
+    pub default_max_tokens: u32,
+    /// Mark the system prompt and the conversation so far as prompt-cache breakpoints.
+    pub prompt_caching: bool,
+}
+
+impl AnthropicSettings {
+    /// The official endpoint with the usual defaults.
+    pub fn new(
+        name: impl Into<String>,
+        api_key: impl Into<String>,
+        key_source: impl Into<String>,
+    ) -> Self {
+        AnthropicSettings {
+            name: name.into(),
+            base_url: "https://api.anthropic.com".into(),
+            api_key: api_key.into(),
+            key_source: key_source.into(),
+            version: "2023-06-01".into(),
+            connect_timeout: Duration::from_secs(10),
+            first_byte_timeout: Duration::from_secs(120),
+            idle_timeout: Duration::from_secs(60),
+            default_max_tokens: 4096,
+            prompt_caching: true,
+        }
+    }
+}
+
+impl fmt::Debug for AnthropicSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AnthropicSettings")
+            .field("name", &self.name)
+            .field("base_url", &self.base_url)
+            .field("api_key", &"[redacted]")
+            .field("key_source", &self.key_source)
+            .field("version", &self.version)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("first_byte_timeout", &self.first_byte_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("default_max_tokens", &self.default_max_tokens)
+            .field("prompt_caching", &self.prompt_caching)
+            .finish()
+    }
+}
+
+/// Talks to the Anthropic Messages API.
+pub struct AnthropicProvider {
+    settings: AnthropicSettings,
+    client: reqwest::Client,
+    url: String,
+    who: Who,
+}
+
+impl AnthropicProvider {
+    /// A provider for these settings. Fails on a key that cannot be sent in a header or an
+    /// HTTP client that cannot be built.
+    pub fn new(settings: AnthropicSettings) -> Result<Self, LlmError> {
+        let mut key = HeaderValue::from_str(&settings.api_key).map_err(|_| {
+            LlmError::Config(format!(
+                "{}: the API key from {} contains characters that cannot be sent in a header",
+                settings.name, settings.key_source
+            ))
+        })?;
+        key.set_sensitive(true);
+        let version = HeaderValue::from_str(&settings.version).map_err(|_| {
+            LlmError::Config(format!(
+                "{}: `{}` is not a valid anthropic-version header",
+                settings.name, settings.version
+            ))
+        })?;
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-key", key);
+        headers.insert("anthropic-version", version);
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(settings.connect_timeout)
+            .build()
+            .map_err(|e| {
+                LlmError::Config(format!(
+                    "{}: cannot build the HTTP client: {e}",
+                    settings.name
+                ))
+            })?;
+        let url = format!("{}/v1/messages", settings.base_url.trim_end_matches('/'));
+        let who = Who {
+            provider: settings.name.clone(),
+            key_source: settings.key_source.clone(),
+        };
+        Ok(AnthropicProvider {
+            settings,
+            client,
+            url,
+            who,
+        })
+    }
+
+    async fn start(&self, request: &ChatRequest) -> Result<LlmStream, LlmError> {
+        let wire = request::build(
+            request,
+            self.settings.default_max_tokens,
+            self.settings.prompt_caching,
+        )
+        .map_err(|message| LlmError::BadRequest {
+            provider: self.who.provider.clone(),
+            status: 400,
+            message: format!("not sent: {message}"),
+        })?;
+        tracing::debug!(provider = %self.who.provider, model = %request.model, url = %self.url, "anthropic request");
+        let deadline = Instant::now() + self.settings.first_byte_timeout;
+        let body = serde_json::to_vec(&wire.body).map_err(|e| LlmError::Config(e.to_string()))?;
+        let sent = self.client.post(&self.url).body(body).send();
+        let response = match timeout_at(deadline, sent).await {
+            Err(_) => return Err(self.timeout("first byte", self.settings.first_byte_timeout)),
+            Ok(Err(e)) if e.is_connect() && e.is_timeout() => {
+                return Err(self.timeout("connect", self.settings.connect_timeout));
+            }
+            Ok(Err(e)) => {
+                return Err(LlmError::Connection {
+                    provider: self.who.provider.clone(),
+                    message: format!("cannot reach {}: {}", self.url, describe(&e)),
+                });
+            }
+            Ok(Ok(response)) => response,
+        };
+
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
+            let body = self.read_some(response).await;
+            return Err(http_error(&self.who, status.as_u16(), retry_after, &body));
+        }
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        if !content_type.starts_with("text/event-stream") {
+            let body = self.read_some(response).await;
+            return Err(LlmError::Protocol {
+                provider: self.who.provider.clone(),
+                message: format!(
+                    "expected an event stream, got {status} with content-type `{content_type}`: {}",
+                    trim_message(&body)
+                ),
+            });
+        }
+
+        let chunks = timed_chunks(
+            response,
+            self.who.provider.clone(),
+            deadline,
+            self.settings.first_byte_timeout,
+            self.settings.idle_timeout,
+        );
+        let answer = Answer {
+            events: chunks.eventsource().boxed(),
+            decoder: Decoder::new(self.who.clone(), wire.json_answer),
+            pending: Vec::new().into_iter(),
+            finished: false,
+            provider: self.who.provider.clone(),
+        };
+        let key = self.settings.api_key.clone();
+        let stream =
+            stream::unfold(answer, Answer::next).map(move |item| item.map_err(|e| scrub(e, &key)));
+        Ok(Box::pin(stream))
+    }
+
+    /// Reads up to 64 KiB of a body for an error message, giving up quietly on a slow or
+    /// broken one: the status already says what happened.
+    async fn read_some(&self, mut response: reqwest::Response) -> String {
+        let mut bytes = Vec::new();
+        while bytes.len() < 64 * 1024 {
+            match timeout(self.settings.idle_timeout, response.chunk()).await {
+                Ok(Ok(Some(chunk))) => bytes.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    fn timeout(&self, phase: &'static str, after: Duration) -> LlmError {
+        LlmError::Timeout {
+            provider: self.who.provider.clone(),
+            phase,
+            after,
+        }
+    }
+}
+
+impl ChatProvider for AnthropicProvider {
+    fn name(&self) -> &str {
+        &self.settings.name
+    }
+
+    fn stream<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<LlmStream, LlmError>> {
+        Box::pin(async move {
+            self.start(request)
+                .await
+                .map_err(|e| scrub(e, &self.settings.api_key))
+        })
+    }
+}
+
+/// An answer being read: SSE events in, [`StreamEvent`]s out, until `Done` or an error.
+struct Answer {
+    events: BoxStream<'static, Result<eventsource_stream::Event, EventStreamError<LlmError>>>,
+    decoder: Decoder,
+    pending: std::vec::IntoIter<StreamEvent>,
+    finished: bool,
+    provider: String,
+}
+
+impl Answer {
+    async fn next(mut self) -> Option<(Result<StreamEvent, LlmError>, Self)> {
+        loop {
+            if let Some(event) = self.pending.next() {
+                return Some((Ok(event), self));
+            }
+            if self.finished {
+                return None;
+            }
+            let result = match self.events.next().await {
+                None => Err(self.decoder.ended_early()),
+                Some(Err(EventStreamError::Transport(e))) => Err(e),
+                Some(Err(e)) => Err(LlmError::Protocol {
+                    provider: self.provider.clone(),
+                    message: format!("the event stream is malformed: {e}"),
+                }),
+                Some(Ok(event)) => self.decoder.on_event(&event.event, &event.data),
+            };
+            match result {
+                Ok(events) => self.pending = events.into_iter(),
+                Err(e) => {
+                    self.finish();
+                    return Some((Err(e), self));
+                }
+            }
+            if self.decoder.is_done() {
+                self.finish();
+            }
+        }
+    }
+
+    /// Stops reading and lets the connection go now rather than when the stream is dropped.
+    fn finish(&mut self) {
+        self.finished = true;
+        self.events = stream::empty().boxed();
+    }
+}
+
+/// The body's chunks, each under its timeout: the first by the first-byte deadline, the next
+/// ones within `idle` of the one before.
+fn timed_chunks(
+    response: reqwest::Response,
+    provider: String,
+    deadline: Instant,
+    first_byte: Duration,
+    idle: Duration,
+) -> impl futures_util::Stream<Item = Result<impl AsRef<[u8]>, LlmError>> + Send + 'static {
+    stream::unfold(Some((response, true)), move |state| {
+        let provider = provider.clone();
+        async move {
+            let (mut response, first) = state?;
+            let (read, phase, after) = if first {
+                (
+                    timeout_at(deadline, response.chunk()).await,
+                    "first byte",
+                    first_byte,
+                )
+            } else {
+                (timeout(idle, response.chunk()).await, "next chunk", idle)
+            };
+            match read {
+                Err(_) => Some((
+                    Err(LlmError::Timeout {
+                        provider,
+                        phase,
+                        after,
+                    }),
+                    None,
+                )),
+                Ok(Err(e)) => {
+                    let message = format!("the connection broke mid-answer: {}", describe(&e));
+                    Some((Err(LlmError::Connection { provider, message }), None))
+                }
+                Ok(Ok(None)) => None,
+                Ok(Ok(Some(chunk))) => Some((Ok(chunk), Some((response, false)))),
+            }
+        }
+    })
+}
+
+/// A reqwest error with its causes, without the URL (the caller names it when useful).
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    trim_message(&text)
+}
+
+/// The error with every occurrence of the key replaced, in case a server or a library echoed
+/// it.
+fn scrub(error: LlmError, key: &str) -> LlmError {
+    if key.is_empty() {
+        return error;
+    }
+    // Messages are trimmed before they get here, which can cut a key short; Anthropic's keys
+    // all start with `sk-ant-`, so any such word goes too.
+    let clean = |text: String| {
+        text.replace(key, "[redacted]")
+            .split(' ')
+            .map(|word| {
+                if word.contains("sk-ant-") {
+                    "[redacted]"
+                } else {
+                    word
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    match error {
+        LlmError::Server {
+            provider,
+            status,
+            message,
+        } => LlmError::Server {
+            provider,
+            status,
+            message: clean(message),
+        },
+        LlmError::Forbidden { provider, message } => LlmError::Forbidden {
+            provider,
+            message: clean(message),
+        },
+        LlmError::ContextTooLong { provider, message } => LlmError::ContextTooLong {
+            provider,
+            message: clean(message),
+        },
+        LlmError::BadRequest {
+            provider,
+            status,
+            message,
+        } => LlmError::BadRequest {
+            provider,
+            status,
+            message: clean(message),
+        },
+        LlmError::Connection { provider, message } => LlmError::Connection {
+            provider,
+            message: clean(message),
+        },
+        LlmError::Protocol { provider, message } => LlmError::Protocol {
+            provider,
+            message: clean(message),
+        },
+        LlmError::Config(message) => LlmError::Config(clean(message)),
+        other => other,
+    }
+}
