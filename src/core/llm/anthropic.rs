@@ -1,12 +1,16 @@
 //! The Anthropic Messages API provider: `POST {base_url}/v1/messages` with `stream: true`, read
 //! as server-sent events under connect, first-byte and idle timeouts. This file owns the HTTP
-//! exchange; `request.rs` builds the body and `events.rs` decodes the answer and maps errors.
+//! exchange; `request.rs` builds the body, `events.rs` decodes the answer and `errors.rs` maps
+//! Anthropic's errors.
 //!
 //! The key goes into the `x-api-key` header (marked sensitive) and nowhere else: every error
 //! is scrubbed of it before it leaves this module.
 
+mod errors;
 mod events;
 mod request;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::time::Duration;
@@ -17,7 +21,8 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use tokio::time::{Instant, timeout, timeout_at};
 
-use self::events::{Decoder, Who, http_error, parse_retry_after, trim_message};
+use self::errors::{Who, http_error, parse_retry_after, trim_message};
+use self::events::Decoder;
 use super::{ChatProvider, ChatRequest, LlmError, LlmStream, StreamEvent};
 
 /// How to reach Anthropic and how long to wait for it.

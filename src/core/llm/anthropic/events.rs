@@ -1,24 +1,14 @@
-//! Reading Anthropic's answer: the decoder that turns Messages API stream events into
-//! [`StreamEvent`]s, and the mapping of Anthropic's errors (HTTP statuses, error bodies and
-//! `error` events) to [`LlmError`]s. Pure: no IO; the SSE framing and the timeouts are done by
-//! the caller.
+//! Reading Anthropic's answer: the decoder that folds Messages API stream events (one SSE
+//! event at a time) into [`StreamEvent`]s. Pure: no IO; the SSE framing and the timeouts are
+//! the caller's, the error mapping is `errors.rs`.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::errors::{Who, WireError, event_error, trim_message};
 use super::request::JsonAnswer;
 use crate::core::llm::{FinishReason, LlmError, StreamEvent, ToolCall, Usage};
-
-/// Who is talking, for error messages.
-#[derive(Debug, Clone)]
-pub(crate) struct Who {
-    /// The provider's name from config.
-    pub provider: String,
-    /// Where the key came from, named in a 401.
-    pub key_source: String,
-}
 
 /// Folds the events of one answer. Feed it every SSE event; it says what the caller sees.
 #[derive(Debug)]
@@ -277,108 +267,6 @@ impl Decoder {
     }
 }
 
-/// The error for an HTTP status other than 2xx, from its `retry-after` header and its body
-/// (Anthropic's `{"type":"error","error":{"type":..,"message":..}}`, or anything else).
-pub(crate) fn http_error(
-    who: &Who,
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &str,
-) -> LlmError {
-    let message = serde_json::from_str::<WireErrorBody>(body)
-        .map(|b| trim_message(&b.error.message))
-        .unwrap_or_else(|_| trim_message(body));
-    let provider = who.provider.clone();
-    match status {
-        429 => LlmError::RateLimited {
-            provider,
-            retry_after,
-        },
-        401 => LlmError::Unauthorized {
-            provider,
-            key_source: who.key_source.clone(),
-        },
-        403 => LlmError::Forbidden { provider, message },
-        500.. => LlmError::Server {
-            provider,
-            status,
-            message,
-        },
-        _ if is_context_too_long(&message) => LlmError::ContextTooLong { provider, message },
-        _ => LlmError::BadRequest {
-            provider,
-            status,
-            message,
-        },
-    }
-}
-
-/// The error for an `error` event inside a stream, which has a type but no HTTP status.
-fn event_error(who: &Who, kind: &str, message: &str) -> LlmError {
-    let message = trim_message(message);
-    let provider = who.provider.clone();
-    let server = |status| LlmError::Server {
-        provider: provider.clone(),
-        status,
-        message: message.clone(),
-    };
-    let refused = |status| LlmError::BadRequest {
-        provider: provider.clone(),
-        status,
-        message: message.clone(),
-    };
-    match kind {
-        "overloaded_error" => server(529),
-        "api_error" => server(500),
-        "timeout_error" => server(504),
-        "rate_limit_error" => LlmError::RateLimited {
-            provider,
-            retry_after: None,
-        },
-        "authentication_error" => LlmError::Unauthorized {
-            provider,
-            key_source: who.key_source.clone(),
-        },
-        "permission_error" => LlmError::Forbidden { provider, message },
-        "invalid_request_error" if is_context_too_long(&message) => {
-            LlmError::ContextTooLong { provider, message }
-        }
-        "invalid_request_error" => refused(400),
-        "billing_error" => refused(402),
-        "not_found_error" => refused(404),
-        "request_too_large" => refused(413),
-        _ => LlmError::Protocol {
-            provider,
-            message: format!("error event `{kind}`: {message}"),
-        },
-    }
-}
-
-/// Parses a `retry-after` header given in seconds (Anthropic's form).
-pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
-    value
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
-}
-
-/// A server's words made fit for an error line: one line, at most ~300 characters.
-pub(crate) fn trim_message(text: &str) -> String {
-    const MAX: usize = 300;
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &flat[..cut]),
-        None if flat.is_empty() => "(no message)".into(),
-        None => flat,
-    }
-}
-
-fn is_context_too_long(message: &str) -> bool {
-    message.to_ascii_lowercase().contains("prompt is too long")
-}
-
 /// A content block being streamed.
 #[derive(Debug)]
 enum Block {
@@ -475,17 +363,4 @@ enum WireDelta {
 struct WireMessageDelta {
     #[serde(default)]
     stop_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct WireErrorBody {
-    error: WireError,
-}
-
-#[derive(Deserialize)]
-struct WireError {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    message: String,
 }
