@@ -171,7 +171,7 @@ impl AnthropicProvider {
             Ok(Err(e)) => {
                 return Err(LlmError::Connection {
                     provider: self.who.provider.clone(),
-                    message: format!("cannot reach {}: {}", self.url, describe(&e)),
+                    message: format!("cannot reach {}: {}", self.url, describe(e)),
                 });
             }
             Ok(Ok(response)) => response,
@@ -342,7 +342,7 @@ fn timed_chunks(
                     None,
                 )),
                 Ok(Err(e)) => {
-                    let message = format!("the connection broke mid-answer: {}", describe(&e));
+                    let message = format!("the connection broke mid-answer: {}", describe(e));
                     Some((Err(LlmError::Connection { provider, message }), None))
                 }
                 Ok(Ok(None)) => None,
@@ -353,9 +353,10 @@ fn timed_chunks(
 }
 
 /// A reqwest error with its causes, without the URL (the caller names it when useful).
-fn describe(error: &reqwest::Error) -> String {
+fn describe(error: reqwest::Error) -> String {
+    let error = error.without_url();
     let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
+    let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {
         text.push_str(": ");
         text.push_str(&cause.to_string());
