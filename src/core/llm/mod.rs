@@ -7,6 +7,10 @@
 //! Never imports the UI, never writes a key anywhere.
 
 pub mod anthropic;
+pub mod openai;
+pub mod redact;
+pub mod sse;
+pub mod text_tools;
 pub mod types;
 
 pub use types::{
