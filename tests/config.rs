@@ -1,8 +1,9 @@
-//! Config files on disk: every file in `tests/config/valid/` must load, every file in
+//! Config files on disk: every file in `tests/config/valid/` must load (as the repo file of a
+//! full [`config::load`], so cross-table references are checked too), every file in
 //! `tests/config/invalid/` must fail with an error containing each of its leading
 //! `# expect: <substring>` lines (so adding a file adds a case), and the documented top-level
-//! `config.toml` and the repo template must stay in step with `Config`. Reads only files of
-//! this repository; touches no environment.
+//! `config.toml` and the repo template must stay in step with `Config`; its commented examples
+//! must load when uncommented. Reads only files of this repository; touches no environment.
 
 // The helpers below are test code too; clippy's test exemption covers only `#[test]` fns.
 #![allow(clippy::unwrap_used)]
@@ -11,8 +12,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use warroom::config::{
-    self, ColorChoice, Config, ConfigLayer, DOCUMENTED, SECTIONS, parse_file, read_file,
-    repo_template,
+    self, ColorChoice, Config, ConfigError, ConfigLayer, DOCUMENTED, LoadOptions, ModelRef,
+    PriceConfig, ProviderConfig, ProviderKind, RoleConfig, SECTIONS, Sources, parse_file,
+    read_file, repo_template,
 };
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
@@ -29,10 +31,16 @@ fn fixtures(kind: &str) -> Vec<PathBuf> {
     files
 }
 
+/// `path` as the only layer of a full load.
+fn load_file(path: &Path) -> Result<(Config, Sources), ConfigError> {
+    config::load(LoadOptions {
+        repo_file: Some(path.to_path_buf()),
+        ..LoadOptions::default()
+    })
+}
+
 fn load_one(path: &Path) -> Config {
-    let mut config = Config::default();
-    read_file(path).unwrap().unwrap().apply_to(&mut config);
-    config
+    load_file(path).unwrap().0
 }
 
 /// The `# expect:` lines at the top of a file (read as bytes: some fixtures are not UTF-8).
@@ -48,7 +56,7 @@ fn expectations(path: &Path) -> Vec<String> {
 #[test]
 fn every_valid_file_loads() {
     for path in fixtures("valid") {
-        if let Err(error) = read_file(&path) {
+        if let Err(error) = load_file(&path) {
             panic!("{} should load, got: {error}", path.display());
         }
     }
@@ -64,7 +72,7 @@ fn every_invalid_file_fails_with_its_expected_message() {
             "{} has no `# expect:` first line",
             path.display()
         );
-        let message = match read_file(&path) {
+        let message = match load_file(&path) {
             Ok(_) => {
                 failures.push(format!("{}: loaded, but should fail", path.display()));
                 continue;
@@ -116,6 +124,69 @@ fn valid_files_set_what_they_say() {
     assert_eq!(config.store.busy_timeout_ms, 4096);
 }
 
+#[test]
+fn provider_tables_merge_and_resolve() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/config/valid");
+    let config = load_one(&dir.join("providers_and_roles.toml"));
+    let local = &config.providers["local"];
+    assert!(local.is_local() && local.text_tool_calls());
+    assert_eq!(local.url(), "http://127.0.0.1:8080/v1");
+    let router = &config.providers["openrouter"];
+    assert!(!router.is_local() && !router.text_tool_calls());
+    assert_eq!(
+        router.api_key_file.as_deref(),
+        Some(dir.join("keys/openrouter.key").as_path()),
+        "a relative key file is relative to the config file's folder"
+    );
+    let claude = &config.providers["claude"];
+    assert_eq!(claude.url(), config::ANTHROPIC_BASE_URL);
+    assert_eq!(claude.first_byte_timeout_ms, 60_000);
+    let planner = &config.roles["planner"];
+    assert_eq!(
+        planner.models[0],
+        ModelRef {
+            provider: "openrouter".into(),
+            model: "anthropic/claude-3.5-sonnet".into()
+        },
+        "a model name may contain /"
+    );
+    assert_eq!(planner.models.len(), 3);
+    assert_eq!(planner.temperature, Some(0.0));
+    assert_eq!(config.pricing["my-finetune"].output, Some(2.0));
+    assert_eq!(config.pricing["my-finetune"].cached, None);
+}
+
+#[test]
+fn documented_examples_load_when_uncommented() {
+    // Uncomment the example tables ("# [providers.x]" and the "# key = value" lines below them).
+    let mut in_example = false;
+    let mut text = String::new();
+    for line in DOCUMENTED.lines() {
+        let body = line.strip_prefix("# ").unwrap_or("");
+        let is_header = body.ends_with(']')
+            && ["[providers.", "[roles.", "[pricing."]
+                .iter()
+                .any(|start| body.starts_with(start));
+        in_example = is_header || (in_example && body.contains(" = "));
+        text.push_str(if in_example { body } else { line });
+        text.push('\n');
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, &text).unwrap();
+    let config = load_one(&path);
+    assert_eq!(
+        config.providers.keys().collect::<Vec<_>>(),
+        ["claude", "local", "openai"]
+    );
+    assert_eq!(
+        config.roles.keys().collect::<Vec<_>>(),
+        ["analyst", "default"]
+    );
+    assert_eq!(config.pricing["gpt-4.1"].cached, Some(0.5));
+    assert_eq!(config.providers["local"].first_byte_timeout_ms, 120_000);
+}
+
 /// What `valid/every_key.toml` sets: every key away from its default.
 fn every_key_changed() -> Config {
     let mut config = Config::default();
@@ -130,6 +201,55 @@ fn every_key_changed() -> Config {
     config.watch.poll_ms = 10;
     config.log.level = "warroom=debug,info".to_string();
     config.log.keep_files = 365;
+    config.budget.run_usd = 1.5;
+    config.budget.run_tokens = 200_000;
+    config.budget.agent_usd = 0.25;
+    config.budget.agent_tokens = 50_000;
+    config.router.max_retries = 0;
+    config.router.base_backoff_ms = 100;
+    config.router.max_backoff_ms = 1000;
+    config.router.breaker_failures = 5;
+    config.router.breaker_cooldown_ms = 1000;
+    config.providers.insert(
+        "openai".into(),
+        ProviderConfig {
+            base_url: Some("https://api.openai.com/v1".into()),
+            api_key_env: Some("OPENAI_API_KEY".into()),
+            connect_timeout_ms: 5000,
+            first_byte_timeout_ms: 20_000,
+            idle_timeout_ms: 7000,
+            text_tool_calls: Some(true),
+            ..ProviderConfig::new(ProviderKind::OpenAi)
+        },
+    );
+    config.providers.insert(
+        "claude".into(),
+        ProviderConfig {
+            api_key_file: Some("/etc/warroom/anthropic.key".into()),
+            ..ProviderConfig::new(ProviderKind::Anthropic)
+        },
+    );
+    config.roles.insert(
+        "analyst".into(),
+        RoleConfig {
+            models: vec![
+                ModelRef::parse("claude/claude-sonnet-4").unwrap(),
+                ModelRef::parse("openai/gpt-4.1").unwrap(),
+            ],
+            temperature: Some(0.2),
+            max_tokens: Some(4096),
+            origin: None,
+        },
+    );
+    config.pricing.insert(
+        "gpt-4.1".into(),
+        PriceConfig {
+            input: Some(2.0),
+            output: Some(8.0),
+            cached: Some(0.5),
+            cache_write: Some(2.5),
+        },
+    );
     config
 }
 
@@ -137,8 +257,11 @@ fn every_key_changed() -> Config {
 fn documented_config_sets_every_key_to_its_default() {
     let layer = parse_file(Path::new("config.toml"), DOCUMENTED).unwrap();
     // Applied over a config where every key differs from its default, so a key the file
-    // forgot would show.
+    // forgot would show. The tables of named entries have no defaults to document.
     let mut config = every_key_changed();
+    config.providers.clear();
+    config.roles.clear();
+    config.pricing.clear();
     let changed = toml::Table::try_from(&config).unwrap();
     let defaults = toml::Table::try_from(Config::default()).unwrap();
     for (section, keys) in SECTIONS {
@@ -149,7 +272,7 @@ fn documented_config_sets_every_key_to_its_default() {
             );
         }
     }
-    layer.apply_to(&mut config);
+    layer.apply_to(&mut config).unwrap();
     assert_eq!(config, Config::default());
 }
 
@@ -206,7 +329,7 @@ fn uncommenting_a_template_line_sets_that_key() {
     let edited = repo_template().replacen("# color = \"auto\"", "color = \"never\"", 1);
     let layer = parse_file(Path::new(".warroom/config.toml"), &edited).unwrap();
     let mut config = Config::default();
-    layer.apply_to(&mut config);
+    layer.apply_to(&mut config).unwrap();
     assert_eq!(config.ui.color, ColorChoice::Never);
 }
 

@@ -203,7 +203,8 @@ fn set_errors_name_the_argument() {
         (
             "theme.color=never",
             "--set theme.color=never: theme: unknown section \"theme\", expected one of \
-             \"store\", \"ui\", \"watch\", \"log\"",
+             \"store\", \"ui\", \"watch\", \"log\", \"budget\", \"router\", \"providers\", \
+             \"roles\", \"pricing\"",
         ),
         (
             "ui.color",
@@ -385,4 +386,151 @@ fn from_environment_keeps_only_warroom_variables() {
     if let Some(user) = &options.user_file {
         assert!(user.ends_with("warroom/config.toml"), "{}", user.display());
     }
+}
+
+const PROVIDERS: &str = "[providers.local]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:8080/v1\"\n\
+                         api_key_env = \"LOCAL_KEY\"\n";
+
+#[test]
+fn set_changes_one_key_of_a_provider_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = write(dir.path(), "config.toml", PROVIDERS);
+    let overrides = vec![
+        "providers.local.base_url=https://gpu-box.example:8080/v1".to_string(),
+        "providers.claude={ kind = \"anthropic\" }".to_string(),
+        "roles.analyst.models=[\"local/qwen\", \"claude/claude-sonnet-4\"]".to_string(),
+        "pricing.\"gpt-4.1\".input=3".to_string(),
+        "budget.run_usd=2.5".to_string(),
+    ];
+    let (config, _) = load(LoadOptions {
+        user_file: Some(user),
+        overrides: &overrides,
+        ..LoadOptions::default()
+    })
+    .unwrap();
+    let local = &config.providers["local"];
+    assert_eq!(local.url(), "https://gpu-box.example:8080/v1");
+    assert_eq!(local.api_key_env.as_deref(), Some("LOCAL_KEY"), "kept");
+    assert!(!local.text_tool_calls(), "follows the new URL");
+    assert_eq!(config.providers["claude"].kind, ProviderKind::Anthropic);
+    assert_eq!(
+        config.roles["analyst"].models[1].to_string(),
+        "claude/claude-sonnet-4"
+    );
+    assert_eq!(config.pricing["gpt-4.1"].input, Some(3.0));
+    assert_eq!(config.budget.run_usd, 2.5);
+}
+
+#[test]
+fn set_errors_for_tables_name_the_argument() {
+    let cases = [
+        (
+            "providers.new.base_url=http://127.0.0.1:1/v1",
+            "--set providers.new.base_url=http://127.0.0.1:1/v1: providers.new: missing key \
+             \"kind\": a provider must say which API it speaks, one of \"openai\", \"anthropic\"",
+        ),
+        (
+            "providers.local.kind=azure",
+            "--set providers.local.kind=azure: providers.local.kind: unknown provider kind \
+             \"azure\", expected one of \"openai\", \"anthropic\"",
+        ),
+        (
+            "roles.analyst.models=[\"nowhere/m\"]",
+            "--set roles.analyst.models=[\"nowhere/m\"]: roles.analyst.models: \"nowhere/m\" names \
+             provider \"nowhere\", which no [providers.nowhere] table defines; defined providers: \
+             \"local\"",
+        ),
+        (
+            "pricing.\"gpt-4.1.input=3",
+            "--set pricing.\"gpt-4.1.input=3: unclosed quote in the key path",
+        ),
+        (
+            "providers.local.base_url.x=1",
+            "--set providers.local.base_url.x=1: \"providers.local.base_url.x\" has too many \
+             parts, expected section.key=value or table.NAME.key=value, e.g. \
+             providers.local.base_url=http://127.0.0.1:8080/v1",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let user = write(dir.path(), "config.toml", PROVIDERS);
+    for (arg, expected) in cases {
+        let overrides = vec![arg.to_string()];
+        let message = load_err(LoadOptions {
+            user_file: Some(user.clone()),
+            overrides: &overrides,
+            ..LoadOptions::default()
+        });
+        assert_eq!(message, expected, "--set {arg}");
+    }
+}
+
+#[test]
+fn tables_cannot_come_from_the_environment_but_budget_and_router_can() {
+    let message = load_err(LoadOptions {
+        env: env(&[("WARROOM_PROVIDERS_LOCAL_BASE_URL", "http://x")]),
+        ..LoadOptions::default()
+    });
+    assert_eq!(
+        message,
+        "environment variable WARROOM_PROVIDERS_LOCAL_BASE_URL: [providers.NAME] tables cannot \
+         be set from the environment; use a config file or --set providers.NAME.KEY=VALUE"
+    );
+    let (config, _) = load(LoadOptions {
+        env: env(&[
+            ("WARROOM_BUDGET_AGENT_TOKENS", "1000"),
+            ("WARROOM_ROUTER_MAX_RETRIES", "0"),
+        ]),
+        ..LoadOptions::default()
+    })
+    .unwrap();
+    assert_eq!(config.budget.agent_tokens, 1000);
+    assert_eq!(config.router.max_retries, 0);
+}
+
+#[test]
+fn a_key_pasted_into_api_key_env_is_not_echoed() {
+    let key = "sk-proj-Abc123Def456Ghi789Jkl012Mno345";
+    let overrides = vec![
+        "providers.p.kind=openai".to_string(),
+        format!("providers.p.api_key_env={key}"),
+    ];
+    let message = load_err(LoadOptions {
+        overrides: &overrides,
+        ..LoadOptions::default()
+    });
+    assert!(
+        message.contains("providers.p.api_key_env: not a variable name"),
+        "{message}"
+    );
+    assert!(!message.contains("Abc123"), "{message}");
+}
+
+#[test]
+fn references_are_checked_after_every_layer_and_key_sources_replace_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    // The user file's role names a provider only the repo file defines.
+    let user = write(
+        dir.path(),
+        "user.toml",
+        "[roles.default]\nmodels = [\"local/qwen\"]\n[providers.remote]\nkind = \"anthropic\"\n\
+         api_key_env = \"MY_KEY\"\n",
+    );
+    let repo = write(
+        dir.path(),
+        "repo.toml",
+        &format!("{PROVIDERS}[providers.remote]\napi_key_file = \"remote.key\"\n"),
+    );
+    let (config, _) = load(LoadOptions {
+        user_file: Some(user),
+        repo_file: Some(repo),
+        ..LoadOptions::default()
+    })
+    .unwrap();
+    let remote = &config.providers["remote"];
+    assert_eq!(
+        remote.api_key_env, None,
+        "the repo's key file replaces the user's variable"
+    );
+    assert_eq!(remote.api_key_file, Some(dir.path().join("remote.key")));
+    assert_eq!(remote.kind, ProviderKind::Anthropic);
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_path_to_error::Segment;
 
+use super::llm::MAP_SECTIONS;
 use super::settings::{SECTIONS, keys_of, quoted_list};
 
 /// Everything that can be wrong with the configuration, worded for the person who must fix it.
@@ -96,6 +97,30 @@ pub enum ConfigError {
         /// The variables that would be understood (of its section, or all of them).
         valid: Vec<String>,
     },
+    /// A table that lacks a key it needs, or names something no table defines (a role's model
+    /// on an undefined provider). Found after deserializing, so the position is the table's or
+    /// the value's.
+    #[error("{}{key}: {message}", origin.as_ref().map(|o| format!("{o}: ")).unwrap_or_default())]
+    Check {
+        /// Where the table or value was written, when known.
+        origin: Option<Origin>,
+        /// The full key path, e.g. `roles.analyst.models`.
+        key: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// A `WARROOM_*` variable aimed at a table of named entries, which the environment cannot
+    /// set.
+    #[error(
+        "environment variable {var}: [{section}.NAME] tables cannot be set from the environment; \
+         use a config file or --set {section}.NAME.KEY=VALUE"
+    )]
+    MapVariable {
+        /// The variable.
+        var: String,
+        /// The table it seems to aim at.
+        section: String,
+    },
     /// A `--set` argument that is not `section.key=value`.
     #[error("--set {arg}: {reason}")]
     BadOverride {
@@ -157,7 +182,7 @@ pub(crate) enum Place<'a> {
 }
 
 impl Place<'_> {
-    fn origin(self, span: Option<Range<usize>>) -> Origin {
+    pub(crate) fn origin(self, span: Option<Range<usize>>) -> Origin {
         match self {
             Place::File { path, text } => Origin::File {
                 path: path.to_path_buf(),
@@ -218,40 +243,86 @@ pub(crate) fn rejected(
     place: Place<'_>,
     error: serde_path_to_error::Error<toml::de::Error>,
 ) -> ConfigError {
+    // `toml::Spanned` (which map entries use to remember their position) adds a segment of
+    // its own that the person never wrote.
     let keys: Vec<String> = error
         .path()
         .iter()
         .filter_map(|segment| match segment {
-            Segment::Map { key } => Some(key.clone()),
+            Segment::Map { key } if !key.starts_with("$__serde_spanned_private") => {
+                Some(key.clone())
+            }
             _ => None,
         })
         .collect();
     let error = error.into_inner();
     let origin = place.origin(error.span());
+    let unknown_key = |table: String, name: &String, valid: &[&str]| ConfigError::UnknownKey {
+        origin: origin.clone(),
+        section: table,
+        name: name.clone(),
+        valid: valid.iter().map(|key| key.to_string()).collect(),
+    };
     match keys.as_slice() {
-        [name] if keys_of(name).is_none() => ConfigError::UnknownSection {
-            origin,
-            name: name.clone(),
-            valid: SECTIONS.iter().map(|(name, _)| name.to_string()).collect(),
-        },
-        [section, name] => match keys_of(section) {
-            Some(valid) if !valid.contains(&name.as_str()) => ConfigError::UnknownKey {
+        [name] if keys_of(name).is_none() && map_keys_of(name).is_none() => {
+            ConfigError::UnknownSection {
                 origin,
-                section: section.clone(),
                 name: name.clone(),
-                valid: valid.iter().map(|key| key.to_string()).collect(),
-            },
+                valid: SECTIONS
+                    .iter()
+                    .chain(MAP_SECTIONS)
+                    .map(|(name, _)| name.to_string())
+                    .collect(),
+            }
+        }
+        [section, name] => match keys_of(section) {
+            Some(valid) if !valid.contains(&name.as_str()) => {
+                unknown_key(section.clone(), name, valid)
+            }
+            _ => invalid(origin, &keys, &error),
+        },
+        [map, entry, name] => match map_keys_of(map) {
+            Some(valid) if !valid.contains(&name.as_str()) => {
+                unknown_key(key_path(&[map, entry]), name, valid)
+            }
             _ => invalid(origin, &keys, &error),
         },
         _ => invalid(origin, &keys, &error),
     }
 }
 
+/// The keys an entry of map table `section` may have, or `None` when it is not one.
+fn map_keys_of(section: &str) -> Option<&'static [&'static str]> {
+    MAP_SECTIONS
+        .iter()
+        .find(|(name, _)| *name == section)
+        .map(|(_, keys)| *keys)
+}
+
+/// `a.b.c`, quoting a part that is not a bare TOML key (`pricing."gpt-4.1".input`).
+pub(crate) fn key_path<S: AsRef<str>>(keys: &[S]) -> String {
+    keys.iter()
+        .map(|key| {
+            let key = key.as_ref();
+            let bare = !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if bare {
+                key.to_string()
+            } else {
+                format!("{key:?}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 fn invalid(origin: Origin, keys: &[String], error: &toml::de::Error) -> ConfigError {
     let key = if keys.is_empty() {
         "(top level)".to_string()
     } else {
-        keys.join(".")
+        key_path(keys)
     };
     ConfigError::Invalid {
         origin,

@@ -4,24 +4,34 @@
 //!
 //! Every layer is deserialized on its own into an all-`Option` [`ConfigLayer`] that rejects
 //! unknown keys and bad values, so every error names its source, line:column (for files) and
-//! full key path; the layers are then applied over [`Config::default`]. The project's top-level
-//! `config.toml` documents every key and is the source of [`repo_template`].
+//! full key path; the layers are then applied over [`Config::default`]. The tables of named
+//! entries (`[providers.NAME]`, `[roles.ROLE]`, `[pricing."MODEL"]`) merge key by key across
+//! layers and can be set by files and `--set` but not by environment variables; references
+//! between them are checked once every layer is applied. The project's top-level `config.toml`
+//! documents every key and is the source of [`repo_template`].
 //!
 //! This module reads config files and, in [`LoadOptions::from_environment`] only, the process
 //! environment; it writes nothing and knows nothing of the store, core or UI beyond the
 //! `StoreOptions` it hands the store.
 
 mod error;
+mod llm;
 mod overrides;
 mod settings;
+mod values;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 pub use error::{ConfigError, Origin};
+pub use llm::{
+    ANTHROPIC_BASE_URL, ANTHROPIC_KEY_ENV, MAP_SECTIONS, ModelRef, PriceConfig, ProviderConfig,
+    ProviderKind, RoleConfig, check_references,
+};
 pub use overrides::{NOT_CONFIG, env_name};
 pub use settings::{
-    ColorChoice, Config, ConfigLayer, LogConfig, SECTIONS, StoreConfig, UiConfig, WatchConfig,
+    BudgetConfig, ColorChoice, Config, ConfigLayer, LogConfig, RouterConfig, SECTIONS, StoreConfig,
+    UiConfig, WatchConfig,
 };
 
 /// What to read. Tests build one by hand; the program uses [`LoadOptions::from_environment`].
@@ -70,8 +80,8 @@ pub struct Sources {
     pub overrides: Vec<String>,
 }
 
-/// Reads and applies every layer. Missing files are skipped; an unreadable or invalid layer is
-/// an error naming where it is.
+/// Reads and applies every layer, then checks references between tables. Missing files are
+/// skipped; an unreadable or invalid layer is an error naming where it is.
 pub fn load(options: LoadOptions<'_>) -> Result<(Config, Sources), ConfigError> {
     let mut config = Config::default();
     let mut sources = Sources::default();
@@ -81,7 +91,7 @@ pub fn load(options: LoadOptions<'_>) -> Result<(Config, Sources), ConfigError> 
     ] {
         let Some(path) = file else { continue };
         if let Some(layer) = read_file(&path)? {
-            layer.apply_to(&mut config);
+            layer.apply_to(&mut config)?;
             *source = Some(path);
         }
     }
@@ -89,14 +99,15 @@ pub fn load(options: LoadOptions<'_>) -> Result<(Config, Sources), ConfigError> 
     env.sort();
     for (var, value) in &env {
         if let Some(layer) = overrides::env_layer(var, value) {
-            layer?.apply_to(&mut config);
+            layer?.apply_to(&mut config)?;
             sources.env.push(var.clone());
         }
     }
     for arg in options.overrides {
-        overrides::override_layer(arg)?.apply_to(&mut config);
+        overrides::override_layer(arg)?.apply_to(&mut config)?;
         sources.overrides.push(arg.clone());
     }
+    check_references(&config)?;
     Ok((config, sources))
 }
 
@@ -127,8 +138,10 @@ pub fn read_file(path: &Path) -> Result<Option<ConfigLayer>, ConfigError> {
 pub fn parse_file(path: &Path, text: &str) -> Result<ConfigLayer, ConfigError> {
     let deserializer =
         toml::Deserializer::parse(text).map_err(|e| error::syntax(path, text, &e))?;
+    let place = error::Place::File { path, text };
     serde_path_to_error::deserialize(deserializer)
-        .map_err(|e| error::rejected(error::Place::File { path, text }, e))
+        .map(|layer: ConfigLayer| layer.locate(place))
+        .map_err(|e| error::rejected(place, e))
 }
 
 /// The commented repo config that `warroom init` writes: the documented `config.toml` with

@@ -1,11 +1,13 @@
 //! The two layers that are not files: `WARROOM_<SECTION>_<KEY>` environment variables and
-//! `--set section.key=value` arguments, each turned into a one-key [`ConfigLayer`]. Values are
-//! TOML (so numbers and booleans work), and a value that is not TOML is taken as a string.
-//! Reads no environment itself: the caller passes the variables in.
+//! `--set section.key=value` (or `--set table.NAME.key=value` for the tables of named entries)
+//! arguments, each turned into a one-key [`ConfigLayer`]. Values are TOML (so numbers and
+//! booleans work), and a value that is not TOML is taken as a string. Reads no environment
+//! itself: the caller passes the variables in.
 
 use serde::Deserialize;
 
-use super::error::{ConfigError, Place, rejected};
+use super::error::{ConfigError, Place, key_path, rejected};
+use super::llm::MAP_SECTIONS;
 use super::settings::{ConfigLayer, SECTIONS};
 
 /// What every config variable's name starts with.
@@ -35,9 +37,16 @@ pub(crate) fn env_layer(var: &str, value: &str) -> Option<Result<ConfigLayer, Co
             .find(|key| env_name(section, key) == var)
             .map(|key| (*section, *key))
     });
-    Some(match found {
-        Some((section, key)) => one_key(section, key, value, Place::Env(var)),
-        None => Err(ConfigError::UnknownVariable {
+    let map = MAP_SECTIONS.iter().find(|(section, _)| {
+        var.starts_with(&format!("{ENV_PREFIX}{}_", section.to_ascii_uppercase()))
+    });
+    Some(match (found, map) {
+        (Some((section, key)), _) => one_key(&[section, key], value, Place::Env(var)),
+        (None, Some((section, _))) => Err(ConfigError::MapVariable {
+            var: var.to_string(),
+            section: section.to_string(),
+        }),
+        (None, None) => Err(ConfigError::UnknownVariable {
             var: var.to_string(),
             valid: env_candidates(var),
         }),
@@ -53,32 +62,79 @@ pub(crate) fn override_layer(arg: &str) -> Result<ConfigLayer, ConfigError> {
     let Some((path, value)) = arg.split_once('=') else {
         return Err(bad("expected section.key=value, e.g. ui.color=never"));
     };
-    let parts: Vec<&str> = path.trim().split('.').map(str::trim).collect();
-    let [section, key] = parts.as_slice() else {
+    let Some(parts) = split_path(path.trim()) else {
+        return Err(bad("unclosed quote in the key path"));
+    };
+    if parts.len() < 2 {
         return Err(bad(&format!(
             "{:?} is not a section.key path, expected section.key=value, e.g. ui.color=never",
             path.trim()
         )));
-    };
-    if section.is_empty() || key.is_empty() {
+    }
+    if parts.len() > 3 {
+        return Err(bad(&format!(
+            "{:?} has too many parts, expected section.key=value or table.NAME.key=value, e.g. \
+             providers.local.base_url=http://127.0.0.1:8080/v1",
+            path.trim()
+        )));
+    }
+    if parts.iter().any(String::is_empty) {
         return Err(bad("expected section.key=value, e.g. ui.color=never"));
     }
-    one_key(section, key, value.trim(), Place::Override(arg))
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    // A key pasted where its variable's name belongs must not be echoed back in the error.
+    let shown;
+    let arg = if parts.last() == Some(&"api_key_env") && !is_env_name(value.trim()) {
+        shown = format!("{}=(value not shown)", path.trim());
+        shown.as_str()
+    } else {
+        arg
+    };
+    one_key(&parts, value.trim(), Place::Override(arg))
 }
 
-/// Deserializes `{ section: { key: value } }` as a layer, so unknown names and bad values get
-/// the same checks and wording as in a file.
-fn one_key(
-    section: &str,
-    key: &str,
-    raw: &str,
-    place: Place<'_>,
-) -> Result<ConfigLayer, ConfigError> {
-    let mut table = toml::Table::new();
-    table.insert(key.to_string(), toml_or_string(raw));
-    let mut root = toml::Table::new();
-    root.insert(section.to_string(), toml::Value::Table(table));
-    serde_path_to_error::deserialize(toml::Value::Table(root))
+fn is_env_name(text: &str) -> bool {
+    let text = text.trim_matches('"');
+    text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && text.chars().next().is_some_and(|c| !c.is_ascii_digit())
+}
+
+/// Splits a dotted key path; a part may be double-quoted to hold dots
+/// (`pricing."gpt-4.1".input`). `None` for an unclosed quote.
+fn split_path(path: &str) -> Option<Vec<String>> {
+    let mut parts = vec![String::new()];
+    let mut quoted = false;
+    for c in path.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(String::new()),
+            c => parts.last_mut()?.push(c),
+        }
+    }
+    (!quoted).then(|| parts.iter().map(|part| part.trim().to_string()).collect())
+}
+
+/// Deserializes `{ a: { b: value } }` (or `{ a: { b: { c: value } } }`) as a layer, so unknown
+/// names and bad values get the same checks and wording as in a file. Goes through TOML text
+/// because map entries remember their position with `toml::Spanned`, which only the document
+/// deserializer provides.
+fn one_key(path: &[&str], raw: &str, place: Place<'_>) -> Result<ConfigLayer, ConfigError> {
+    let mut value = toml_or_string(raw);
+    for key in path.iter().rev() {
+        let mut table = toml::Table::new();
+        table.insert(key.to_string(), value);
+        value = toml::Value::Table(table);
+    }
+    // Neither step fails for a table of parsed values; if one did, say so at the key.
+    let cannot = |message: String| ConfigError::Invalid {
+        origin: place.origin(None),
+        key: key_path(path),
+        message,
+    };
+    let text = toml::to_string(&value).map_err(|e| cannot(e.to_string()))?;
+    let deserializer = toml::Deserializer::parse(&text).map_err(|e| cannot(e.to_string()))?;
+    serde_path_to_error::deserialize(deserializer)
+        .map(|layer: ConfigLayer| layer.locate(place))
         .map_err(|error| rejected(place, error))
 }
 

@@ -4,12 +4,19 @@
 //! field types, so a bad value fails while the deserializer still knows its key and span.
 //! Reads no files and no environment: `mod.rs` does the layering, `error.rs` the wording.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
+use super::error::ConfigError;
+use super::llm::{
+    Located, MapLayers, PriceConfig, PriceLayer, ProviderConfig, ProviderLayer, RoleConfig,
+    RoleLayer,
+};
+use super::values::{Dollars, Tokens};
 use crate::store::StoreOptions;
 
 /// Declares the sections. Per section it emits the effective struct (with `Default` = the
@@ -29,29 +36,61 @@ macro_rules! sections {
     )*) => {
         /// warroom's effective configuration: the built-in defaults (its `Default`) with every
         /// layer applied.
-        #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+        #[derive(Debug, Clone, PartialEq, Serialize)]
         pub struct Config {
             $( $(#[doc = $section_doc])* pub $section: $Section, )*
+            /// `[providers.NAME]`: where models are served, by the name roles use.
+            pub providers: BTreeMap<String, ProviderConfig>,
+            /// `[roles.ROLE]`: each role's chain of models, primary first.
+            pub roles: BTreeMap<String, RoleConfig>,
+            /// `[pricing."MODEL"]`: overrides of the built-in prices.
+            pub pricing: BTreeMap<String, PriceConfig>,
         }
 
         impl Default for Config {
             fn default() -> Self {
-                Config { $( $section: $Section::default(), )* }
+                Config {
+                    $( $section: $Section::default(), )*
+                    providers: BTreeMap::new(),
+                    roles: BTreeMap::new(),
+                    pricing: BTreeMap::new(),
+                }
             }
         }
 
         /// What one source sets: every key optional, unknown keys and bad values rejected while
         /// deserializing. Apply it over a [`Config`] with [`ConfigLayer::apply_to`].
-        #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct ConfigLayer {
             $( #[serde(default)] $section: $Layer, )*
+            #[serde(default)]
+            providers: BTreeMap<String, Located<ProviderLayer>>,
+            #[serde(default)]
+            roles: BTreeMap<String, Located<RoleLayer>>,
+            #[serde(default)]
+            pricing: BTreeMap<String, PriceLayer>,
         }
 
         impl ConfigLayer {
-            /// Overwrites in `config` every key this layer sets; leaves the others alone.
-            pub fn apply_to(self, config: &mut Config) {
+            /// Overwrites in `config` every key this layer sets and merges its `[providers]`,
+            /// `[roles]` and `[pricing]` entries key by key; leaves the others alone. Fails when
+            /// an entry cannot stand (a new provider without a kind, an `openai` provider without
+            /// a URL, ...); cross-table references are checked by [`load`](super::load).
+            pub fn apply_to(self, config: &mut Config) -> Result<(), ConfigError> {
                 $( self.$section.apply_to(&mut config.$section); )*
+                let maps = MapLayers {
+                    providers: self.providers,
+                    roles: self.roles,
+                    pricing: self.pricing,
+                };
+                maps.apply_to(config)
+            }
+
+            /// Records, in every map entry, where it was written.
+            pub(crate) fn locate(mut self, place: super::error::Place<'_>) -> Self {
+                super::llm::locate(&mut self.providers, &mut self.roles, place);
+                self
             }
         }
 
@@ -62,7 +101,7 @@ macro_rules! sections {
 
         $(
             $(#[doc = $section_doc])*
-            #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+            #[derive(Debug, Clone, PartialEq, Serialize)]
             pub struct $Section {
                 $( $(#[doc = $doc])* pub $key: $ty, )*
             }
@@ -73,7 +112,7 @@ macro_rules! sections {
                 }
             }
 
-            #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+            #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
             #[serde(deny_unknown_fields, expecting = $expecting)]
             struct $Layer {
                 $( $key: Option<layer_type!($ty $(, $checked)?)>, )*
@@ -138,6 +177,32 @@ sections! {
         level: String as TracingFilter = "info".to_string();
         /// Rotated daily log files to keep (1..=365).
         keep_files: usize as Bounded<usize, 1, 365> = 7;
+    }
+
+    /// `[budget]`: limits that refuse the next model call once reached; 0 = no limit.
+    [budget] BudgetConfig / BudgetLayer, expecting "a table of [budget] settings" {
+        /// Dollars one run may spend on models.
+        run_usd: f64 as Dollars = 0.0;
+        /// Tokens (prompt + completion) one run may use.
+        run_tokens: u64 as Tokens = 0;
+        /// Dollars one agent may spend.
+        agent_usd: f64 as Dollars = 0.0;
+        /// Tokens one agent may use.
+        agent_tokens: u64 as Tokens = 0;
+    }
+
+    /// `[router]`: retries, backoff and the circuit breaker of model calls.
+    [router] RouterConfig / RouterLayer, expecting "a table of [router] settings" {
+        /// Retries of a failing call on the same provider before falling back (0..=10).
+        max_retries: u32 as Bounded<u32, 0, 10> = 3;
+        /// The first retry's backoff ceiling, in ms, doubled for each later retry (1..=60000).
+        base_backoff_ms: u64 as Bounded<u64, 1, 60_000> = 250;
+        /// The most any retry waits, in ms, even when the provider asks for more (1..=600000).
+        max_backoff_ms: u64 as Bounded<u64, 1, 600_000> = 8000;
+        /// Consecutive failures after which a provider is skipped (1..=100).
+        breaker_failures: u32 as Bounded<u32, 1, 100> = 3;
+        /// How long a provider is skipped before one trial call, in ms (100..=3600000).
+        breaker_cooldown_ms: u64 as Bounded<u64, 100, 3_600_000> = 30_000;
     }
 }
 
@@ -207,7 +272,7 @@ impl<'de> Deserialize<'de> for ColorChoice {
 
 /// An integer that must lie in `LO..=HI`, stored as `T`. Only layers hold it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Bounded<T, const LO: i64, const HI: i64>(T);
+pub(super) struct Bounded<T, const LO: i64, const HI: i64>(pub(super) T);
 
 impl<'de, T: TryFrom<i64>, const LO: i64, const HI: i64> Deserialize<'de> for Bounded<T, LO, HI> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -220,6 +285,12 @@ impl<'de, T: TryFrom<i64>, const LO: i64, const HI: i64> Deserialize<'de> for Bo
 
 impl<const LO: i64, const HI: i64> From<Bounded<usize, LO, HI>> for usize {
     fn from(value: Bounded<usize, LO, HI>) -> usize {
+        value.0
+    }
+}
+
+impl<const LO: i64, const HI: i64> From<Bounded<u32, LO, HI>> for u32 {
+    fn from(value: Bounded<u32, LO, HI>) -> u32 {
         value.0
     }
 }

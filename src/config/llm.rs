@@ -1,0 +1,535 @@
+//! The config tables whose names the person chooses: `[providers.NAME]` (where models are
+//! served), `[roles.ROLE]` (which models a role uses, primary first) and `[pricing."MODEL"]`
+//! (price overrides). An entry is merged key by key over the same entry of lower layers, so a
+//! repo file or `--set providers.local.base_url=...` can change one key of a provider the user
+//! file defines; a layer that introduces a provider must give its kind. References between
+//! tables (a role naming a provider) are checked by [`check_references`] once every layer is
+//! applied. Knows key names and URLs, never keys themselves; reads nothing.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::Config;
+use super::error::{ConfigError, Origin, Place, key_path};
+use super::settings::{Bounded, quoted_list};
+use super::values::{BaseUrl, Dollars, EnvVarName, FilePath, ModelChain, Temperature};
+
+/// The tables that are maps of named entries, with the keys each entry may have.
+pub const MAP_SECTIONS: &[(&str, &[&str])] = &[
+    (
+        "providers",
+        &[
+            "kind",
+            "base_url",
+            "api_key_env",
+            "api_key_file",
+            "connect_timeout_ms",
+            "first_byte_timeout_ms",
+            "idle_timeout_ms",
+            "text_tool_calls",
+        ],
+    ),
+    ("roles", &["models", "temperature", "max_tokens"]),
+    ("pricing", &["input", "output", "cached", "cache_write"]),
+];
+
+/// Anthropic's API, for an `anthropic` provider that names no `base_url`.
+pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+/// The variable an `anthropic` provider reads its key from when it names no key source.
+pub const ANTHROPIC_KEY_ENV: &str = "ANTHROPIC_API_KEY";
+
+/// The wire format a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum ProviderKind {
+    /// OpenAI's chat completions (OpenAI, Ollama, vLLM, LM Studio, OpenRouter, llama.cpp).
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// Anthropic's Messages API.
+    #[serde(rename = "anthropic")]
+    Anthropic,
+}
+
+impl ProviderKind {
+    /// Every kind's name, as config spells it.
+    pub const NAMES: [&'static str; 2] = ["openai", "anthropic"];
+
+    /// The kind config spells `name`.
+    pub fn from_name(name: &str) -> Option<ProviderKind> {
+        match name {
+            "openai" => Some(ProviderKind::OpenAi),
+            "anthropic" => Some(ProviderKind::Anthropic),
+            _ => None,
+        }
+    }
+
+    /// Its name as config spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderKind::OpenAi => "openai",
+            ProviderKind::Anthropic => "anthropic",
+        }
+    }
+}
+
+/// `[providers.NAME]`: one place models are served from. Equality ignores `origin`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProviderConfig {
+    /// The wire format.
+    pub kind: ProviderKind,
+    /// The API's base URL, without a trailing `/`; `None` only for `anthropic` (see
+    /// [`ProviderConfig::url`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// The environment variable that holds the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    /// The file that holds the key (must be mode 0600 or stricter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key_file: Option<PathBuf>,
+    /// How long to wait for the connection, in ms.
+    pub connect_timeout_ms: u64,
+    /// How long to wait for the first byte of the answer, in ms.
+    pub first_byte_timeout_ms: u64,
+    /// How long to wait between two chunks of a streamed answer, in ms.
+    pub idle_timeout_ms: u64,
+    /// Whether tool calls written as text are turned into tool calls; `None` = by the URL
+    /// (see [`ProviderConfig::text_tool_calls`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_tool_calls: Option<bool>,
+    /// Where the provider was first defined, for messages about it.
+    #[serde(skip)]
+    pub origin: Option<Origin>,
+}
+
+impl PartialEq for ProviderConfig {
+    fn eq(&self, other: &Self) -> bool {
+        let ProviderConfig {
+            kind,
+            base_url,
+            api_key_env,
+            api_key_file,
+            connect_timeout_ms,
+            first_byte_timeout_ms,
+            idle_timeout_ms,
+            text_tool_calls,
+            origin: _,
+        } = self;
+        *kind == other.kind
+            && *base_url == other.base_url
+            && *api_key_env == other.api_key_env
+            && *api_key_file == other.api_key_file
+            && *connect_timeout_ms == other.connect_timeout_ms
+            && *first_byte_timeout_ms == other.first_byte_timeout_ms
+            && *idle_timeout_ms == other.idle_timeout_ms
+            && *text_tool_calls == other.text_tool_calls
+    }
+}
+
+impl Eq for ProviderConfig {}
+
+impl ProviderConfig {
+    /// Default connect timeout, in ms.
+    pub const CONNECT_TIMEOUT_MS: u64 = 10_000;
+    /// Default first-byte timeout, in ms.
+    pub const FIRST_BYTE_TIMEOUT_MS: u64 = 60_000;
+    /// Default idle timeout between chunks, in ms.
+    pub const IDLE_TIMEOUT_MS: u64 = 30_000;
+
+    /// A provider of `kind` with every other key at its default.
+    pub fn new(kind: ProviderKind) -> ProviderConfig {
+        ProviderConfig {
+            kind,
+            base_url: None,
+            api_key_env: None,
+            api_key_file: None,
+            connect_timeout_ms: Self::CONNECT_TIMEOUT_MS,
+            first_byte_timeout_ms: Self::FIRST_BYTE_TIMEOUT_MS,
+            idle_timeout_ms: Self::IDLE_TIMEOUT_MS,
+            text_tool_calls: None,
+            origin: None,
+        }
+    }
+
+    /// The base URL in effect: the configured one, or Anthropic's for an `anthropic` provider.
+    pub fn url(&self) -> &str {
+        match (&self.base_url, self.kind) {
+            (Some(url), _) => url,
+            (None, ProviderKind::Anthropic) => ANTHROPIC_BASE_URL,
+            // Config refuses an openai provider without a URL; an empty one fails loudly later.
+            (None, ProviderKind::OpenAi) => "",
+        }
+    }
+
+    /// Whether the URL's host is this machine (127.0.0.1, localhost or ::1).
+    pub fn is_local(&self) -> bool {
+        reqwest::Url::parse(self.url()).is_ok_and(|url| {
+            matches!(
+                url.host_str(),
+                Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+            )
+        })
+    }
+
+    /// Whether tool calls written as text are turned into real ones: as configured, else on
+    /// for a local server (small local models often write them as text).
+    pub fn text_tool_calls(&self) -> bool {
+        self.text_tool_calls.unwrap_or_else(|| self.is_local())
+    }
+
+    /// The connect timeout.
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.connect_timeout_ms)
+    }
+
+    /// The first-byte timeout.
+    pub fn first_byte_timeout(&self) -> Duration {
+        Duration::from_millis(self.first_byte_timeout_ms)
+    }
+
+    /// The idle timeout between chunks.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
+    }
+}
+
+/// One entry of a role's chain: a provider's name and a model it serves.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ModelRef {
+    /// The provider, a key of `[providers]`.
+    pub provider: String,
+    /// The model's name at that provider (may itself contain `/`).
+    pub model: String,
+}
+
+impl ModelRef {
+    /// Splits `"provider/model"` at its first `/`; `None` when either side is empty.
+    pub fn parse(text: &str) -> Option<ModelRef> {
+        let (provider, model) = text.split_once('/')?;
+        let (provider, model) = (provider.trim(), model.trim());
+        (!provider.is_empty() && !model.is_empty()).then(|| ModelRef {
+            provider: provider.to_string(),
+            model: model.to_string(),
+        })
+    }
+}
+
+impl fmt::Display for ModelRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.provider, self.model)
+    }
+}
+
+impl Serialize for ModelRef {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// `[roles.ROLE]`: the models a role's agents use and their default sampling. Equality ignores
+/// `origin`: two roles that behave alike are equal wherever they were written.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleConfig {
+    /// Primary first, then fallbacks in order.
+    pub models: Vec<ModelRef>,
+    /// Default temperature for the role's calls (a request's own value wins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    /// Default most tokens to generate (a request's own value wins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// Where `models` was set (or the role first appeared), for the reference check's message.
+    #[serde(skip)]
+    pub origin: Option<Origin>,
+}
+
+impl PartialEq for RoleConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.models == other.models
+            && self.temperature == other.temperature
+            && self.max_tokens == other.max_tokens
+    }
+}
+
+/// `[pricing."MODEL"]`: dollars per million tokens, overriding `assets/pricing.toml` key by key.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PriceConfig {
+    /// Prompt tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<f64>,
+    /// Completion tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<f64>,
+    /// Prompt tokens read from the provider's cache.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached: Option<f64>,
+    /// Prompt tokens written to the provider's cache (Anthropic).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_write: Option<f64>,
+}
+
+/// A value with where it was written: the byte span while deserializing, then the [`Origin`]
+/// once the layer knows its source. Equality looks at the value only.
+#[derive(Debug, Clone)]
+pub(crate) struct Located<T> {
+    pub value: T,
+    span: Range<usize>,
+    pub origin: Option<Origin>,
+}
+
+impl<T: PartialEq> PartialEq for Located<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = toml::Spanned::<T>::deserialize(deserializer)?;
+        Ok(Located {
+            span: spanned.span(),
+            value: spanned.into_inner(),
+            origin: None,
+        })
+    }
+}
+
+impl<T> Located<T> {
+    fn locate(&mut self, place: Place<'_>) {
+        self.origin = Some(place.origin(Some(self.span.clone())));
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table of [providers.NAME] settings"
+)]
+pub(crate) struct ProviderLayer {
+    kind: Option<ProviderKind>,
+    base_url: Option<BaseUrl>,
+    api_key_env: Option<EnvVarName>,
+    api_key_file: Option<FilePath>,
+    connect_timeout_ms: Option<Bounded<u64, 1, 3_600_000>>,
+    first_byte_timeout_ms: Option<Bounded<u64, 1, 3_600_000>>,
+    idle_timeout_ms: Option<Bounded<u64, 1, 3_600_000>>,
+    text_tool_calls: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table of [roles.ROLE] settings")]
+pub(crate) struct RoleLayer {
+    models: Option<Located<ModelChain>>,
+    temperature: Option<Temperature>,
+    max_tokens: Option<Bounded<u32, 1, 10_000_000>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table of [pricing.\"MODEL\"] prices"
+)]
+pub(crate) struct PriceLayer {
+    input: Option<Dollars>,
+    output: Option<Dollars>,
+    cached: Option<Dollars>,
+    cache_write: Option<Dollars>,
+}
+
+/// Turns every span of one layer's map entries into an origin in `place`.
+pub(crate) fn locate(
+    providers: &mut BTreeMap<String, Located<ProviderLayer>>,
+    roles: &mut BTreeMap<String, Located<RoleLayer>>,
+    place: Place<'_>,
+) {
+    for provider in providers.values_mut() {
+        provider.locate(place);
+    }
+    for role in roles.values_mut() {
+        role.locate(place);
+        if let Some(models) = &mut role.value.models {
+            models.locate(place);
+        }
+    }
+}
+
+/// The map tables of one layer.
+pub(crate) struct MapLayers {
+    pub providers: BTreeMap<String, Located<ProviderLayer>>,
+    pub roles: BTreeMap<String, Located<RoleLayer>>,
+    pub pricing: BTreeMap<String, PriceLayer>,
+}
+
+impl MapLayers {
+    /// Merges every entry into `config`, key by key.
+    pub(crate) fn apply_to(self, config: &mut Config) -> Result<(), ConfigError> {
+        for (name, layer) in self.providers {
+            apply_provider(&name, layer, &mut config.providers)?;
+        }
+        for (name, layer) in self.roles {
+            let role = config.roles.entry(name).or_insert_with(|| RoleConfig {
+                models: Vec::new(),
+                temperature: None,
+                max_tokens: None,
+                origin: layer.origin.clone(),
+            });
+            let layer = layer.value;
+            if let Some(models) = layer.models {
+                role.models = models.value.0;
+                role.origin = models.origin;
+            }
+            if let Some(temperature) = layer.temperature {
+                role.temperature = Some(temperature.0);
+            }
+            if let Some(max_tokens) = layer.max_tokens {
+                role.max_tokens = Some(max_tokens.0);
+            }
+        }
+        for (model, layer) in self.pricing {
+            let price = config.pricing.entry(model).or_default();
+            let set = |slot: &mut Option<f64>, value: Option<Dollars>| {
+                if let Some(value) = value {
+                    *slot = Some(value.0);
+                }
+            };
+            set(&mut price.input, layer.input);
+            set(&mut price.output, layer.output);
+            set(&mut price.cached, layer.cached);
+            set(&mut price.cache_write, layer.cache_write);
+        }
+        Ok(())
+    }
+}
+
+fn apply_provider(
+    name: &str,
+    layer: Located<ProviderLayer>,
+    providers: &mut BTreeMap<String, ProviderConfig>,
+) -> Result<(), ConfigError> {
+    let origin = layer.origin;
+    let key = key_path(&["providers", name]);
+    let check = |message: String| ConfigError::Check {
+        origin: origin.clone(),
+        key: key.clone(),
+        message,
+    };
+    if name.contains('/') || name.trim().is_empty() {
+        return Err(check(
+            "a provider's name must be non-empty and cannot contain \"/\" (roles name models as \
+             \"provider/model\")"
+                .into(),
+        ));
+    }
+    let layer = layer.value;
+    if layer.api_key_env.is_some() && layer.api_key_file.is_some() {
+        return Err(check(
+            "set api_key_env or api_key_file, not both: the key comes from one place".into(),
+        ));
+    }
+    let provider = match (providers.get_mut(name), layer.kind) {
+        (Some(provider), _) => provider,
+        (None, Some(kind)) => providers.entry(name.to_string()).or_insert(ProviderConfig {
+            origin: origin.clone(),
+            ..ProviderConfig::new(kind)
+        }),
+        (None, None) => {
+            return Err(check(format!(
+                "missing key \"kind\": a provider must say which API it speaks, one of {}",
+                quoted_list(&ProviderKind::NAMES)
+            )));
+        }
+    };
+    if let Some(kind) = layer.kind {
+        provider.kind = kind;
+    }
+    if let Some(url) = layer.base_url {
+        provider.base_url = Some(url.0);
+    }
+    // One key source at a time: a higher layer's choice replaces a lower layer's.
+    if let Some(var) = layer.api_key_env {
+        provider.api_key_env = Some(var.0);
+        provider.api_key_file = None;
+    }
+    if let Some(path) = layer.api_key_file {
+        provider.api_key_file = Some(relative_to_file(path.0, origin.as_ref()));
+        provider.api_key_env = None;
+    }
+    for (slot, value) in [
+        (&mut provider.connect_timeout_ms, layer.connect_timeout_ms),
+        (
+            &mut provider.first_byte_timeout_ms,
+            layer.first_byte_timeout_ms,
+        ),
+        (&mut provider.idle_timeout_ms, layer.idle_timeout_ms),
+    ] {
+        if let Some(value) = value {
+            *slot = value.0;
+        }
+    }
+    if let Some(on) = layer.text_tool_calls {
+        provider.text_tool_calls = Some(on);
+    }
+    Ok(())
+}
+
+/// A key file named relative to a config file is relative to that file's folder (`~/...` is
+/// left for the credentials code to expand: config reads no environment).
+fn relative_to_file(path: PathBuf, origin: Option<&Origin>) -> PathBuf {
+    match origin {
+        Some(Origin::File { path: file, .. }) if path.is_relative() && !path.starts_with("~") => {
+            file.parent()
+                .map_or(path.clone(), |folder| folder.join(&path))
+        }
+        _ => path,
+    }
+}
+
+/// Checks what only the whole config can tell (a later layer may complete an entry): every
+/// `openai` provider has a URL, every role has models, and every model names a provider that
+/// some layer defines.
+pub fn check_references(config: &Config) -> Result<(), ConfigError> {
+    for (name, provider) in &config.providers {
+        if provider.kind == ProviderKind::OpenAi && provider.base_url.is_none() {
+            return Err(ConfigError::Check {
+                origin: provider.origin.clone(),
+                key: key_path(&["providers", name]),
+                message: "missing key \"base_url\": an \"openai\" provider needs the URL of \
+                          its API, e.g. \"https://api.openai.com/v1\" or \
+                          \"http://127.0.0.1:11434/v1\""
+                    .into(),
+            });
+        }
+    }
+    for (name, role) in &config.roles {
+        let check = |message: String| ConfigError::Check {
+            origin: role.origin.clone(),
+            key: key_path(&["roles", name, "models"]),
+            message,
+        };
+        if role.models.is_empty() {
+            return Err(check(format!(
+                "missing: role {name:?} needs models = [\"provider/model\", ...]"
+            )));
+        }
+        for entry in &role.models {
+            if !config.providers.contains_key(&entry.provider) {
+                let defined: Vec<&str> = config.providers.keys().map(String::as_str).collect();
+                let defined = if defined.is_empty() {
+                    "no provider is defined; add a [providers.NAME] table".to_string()
+                } else {
+                    format!("defined providers: {}", quoted_list(&defined))
+                };
+                return Err(check(format!(
+                    "\"{entry}\" names provider {:?}, which no [providers.{}] table defines; \
+                     {defined}",
+                    entry.provider, entry.provider
+                )));
+            }
+        }
+    }
+    Ok(())
+}
