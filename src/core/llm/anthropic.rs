@@ -4,26 +4,33 @@
 //! Anthropic's errors.
 //!
 //! The key goes into the `x-api-key` header (marked sensitive) and nowhere else: every error
-//! is scrubbed of it before it leaves this module.
+//! goes through `redact.rs` before it leaves this module.
 
 mod errors;
 mod events;
+#[cfg(test)]
+mod events_tests;
 mod request;
 #[cfg(test)]
-mod tests;
+mod request_tests;
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::future::BoxFuture;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use tokio::time::{Instant, timeout, timeout_at};
+use tokio::time::{Instant, timeout_at};
 
-use self::errors::{Who, http_error, parse_retry_after, trim_message};
+use self::errors::{Who, http_error};
 use self::events::Decoder;
+use super::redact::redact_error;
+use super::sse::{describe, read_some, retry_after, timed_chunks, trim_message};
 use super::{ChatProvider, ChatRequest, LlmError, LlmStream, StreamEvent};
+
+/// How much of an error body is read for its message.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 /// How to reach Anthropic and how long to wait for it.
 #[derive(Clone)]
@@ -171,7 +178,7 @@ impl AnthropicProvider {
             Ok(Err(e)) => {
                 return Err(LlmError::Connection {
                     provider: self.who.provider.clone(),
-                    message: format!("cannot reach {}: {}", self.url, describe(e)),
+                    message: format!("cannot reach {}: {}", self.url, describe(&e.without_url())),
                 });
             }
             Ok(Ok(response)) => response,
@@ -179,12 +186,8 @@ impl AnthropicProvider {
 
         let status = response.status();
         if !status.is_success() {
-            let retry_after = response
-                .headers()
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after);
-            let body = self.read_some(response).await;
+            let retry_after = retry_after(response.headers(), SystemTime::now());
+            let body = read_some(response, self.settings.idle_timeout, ERROR_BODY_LIMIT).await;
             return Err(http_error(&self.who, status.as_u16(), retry_after, &body));
         }
         let content_type = response
@@ -193,8 +196,11 @@ impl AnthropicProvider {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        if !content_type.starts_with("text/event-stream") {
-            let body = self.read_some(response).await;
+        if !content_type
+            .to_ascii_lowercase()
+            .starts_with("text/event-stream")
+        {
+            let body = read_some(response, self.settings.idle_timeout, ERROR_BODY_LIMIT).await;
             return Err(LlmError::Protocol {
                 provider: self.who.provider.clone(),
                 message: format!(
@@ -219,22 +225,9 @@ impl AnthropicProvider {
             provider: self.who.provider.clone(),
         };
         let key = self.settings.api_key.clone();
-        let stream =
-            stream::unfold(answer, Answer::next).map(move |item| item.map_err(|e| scrub(e, &key)));
+        let stream = stream::unfold(answer, Answer::next)
+            .map(move |item| item.map_err(|e| redact_error(e, Some(&key))));
         Ok(Box::pin(stream))
-    }
-
-    /// Reads up to 64 KiB of a body for an error message, giving up quietly on a slow or
-    /// broken one: the status already says what happened.
-    async fn read_some(&self, mut response: reqwest::Response) -> String {
-        let mut bytes = Vec::new();
-        while bytes.len() < 64 * 1024 {
-            match timeout(self.settings.idle_timeout, response.chunk()).await {
-                Ok(Ok(Some(chunk))) => bytes.extend_from_slice(&chunk),
-                _ => break,
-            }
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
     }
 
     fn timeout(&self, phase: &'static str, after: Duration) -> LlmError {
@@ -258,7 +251,7 @@ impl ChatProvider for AnthropicProvider {
         Box::pin(async move {
             self.start(request)
                 .await
-                .map_err(|e| scrub(e, &self.settings.api_key))
+                .map_err(|e| redact_error(e, Some(&self.settings.api_key)))
         })
     }
 }
@@ -307,121 +300,5 @@ impl Answer {
     fn finish(&mut self) {
         self.finished = true;
         self.events = stream::empty().boxed();
-    }
-}
-
-/// The body's chunks, each under its timeout: the first by the first-byte deadline, the next
-/// ones within `idle` of the one before.
-fn timed_chunks(
-    response: reqwest::Response,
-    provider: String,
-    deadline: Instant,
-    first_byte: Duration,
-    idle: Duration,
-) -> impl futures_util::Stream<Item = Result<impl AsRef<[u8]>, LlmError>> + Send + 'static {
-    stream::unfold(Some((response, true)), move |state| {
-        let provider = provider.clone();
-        async move {
-            let (mut response, first) = state?;
-            let (read, phase, after) = if first {
-                (
-                    timeout_at(deadline, response.chunk()).await,
-                    "first byte",
-                    first_byte,
-                )
-            } else {
-                (timeout(idle, response.chunk()).await, "next chunk", idle)
-            };
-            match read {
-                Err(_) => Some((
-                    Err(LlmError::Timeout {
-                        provider,
-                        phase,
-                        after,
-                    }),
-                    None,
-                )),
-                Ok(Err(e)) => {
-                    let message = format!("the connection broke mid-answer: {}", describe(e));
-                    Some((Err(LlmError::Connection { provider, message }), None))
-                }
-                Ok(Ok(None)) => None,
-                Ok(Ok(Some(chunk))) => Some((Ok(chunk), Some((response, false)))),
-            }
-        }
-    })
-}
-
-/// A reqwest error with its causes, without the URL (the caller names it when useful).
-fn describe(error: reqwest::Error) -> String {
-    let error = error.without_url();
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    trim_message(&text)
-}
-
-/// The error with every occurrence of the key replaced, in case a server or a library echoed
-/// it.
-fn scrub(error: LlmError, key: &str) -> LlmError {
-    if key.is_empty() {
-        return error;
-    }
-    // Messages are trimmed before they get here, which can cut a key short; Anthropic's keys
-    // all start with `sk-ant-`, so any such word goes too.
-    let clean = |text: String| {
-        text.replace(key, "[redacted]")
-            .split(' ')
-            .map(|word| {
-                if word.contains("sk-ant-") {
-                    "[redacted]"
-                } else {
-                    word
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    match error {
-        LlmError::Server {
-            provider,
-            status,
-            message,
-        } => LlmError::Server {
-            provider,
-            status,
-            message: clean(message),
-        },
-        LlmError::Forbidden { provider, message } => LlmError::Forbidden {
-            provider,
-            message: clean(message),
-        },
-        LlmError::ContextTooLong { provider, message } => LlmError::ContextTooLong {
-            provider,
-            message: clean(message),
-        },
-        LlmError::BadRequest {
-            provider,
-            status,
-            message,
-        } => LlmError::BadRequest {
-            provider,
-            status,
-            message: clean(message),
-        },
-        LlmError::Connection { provider, message } => LlmError::Connection {
-            provider,
-            message: clean(message),
-        },
-        LlmError::Protocol { provider, message } => LlmError::Protocol {
-            provider,
-            message: clean(message),
-        },
-        LlmError::Config(message) => LlmError::Config(clean(message)),
-        other => other,
     }
 }

@@ -1,12 +1,13 @@
 //! Anthropic's errors as [`LlmError`]s: HTTP statuses with their error bodies
-//! (`{"type":"error","error":{"type":..,"message":..}}`), `error` events inside a stream, and
-//! `retry-after`. Pure. Server messages are trimmed here; the key is scrubbed by the caller.
+//! (`{"type":"error","error":{"type":..,"message":..}}`) and `error` events inside a stream.
+//! Pure. Server messages are trimmed here; the key is redacted by the caller.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::core::llm::LlmError;
+use crate::core::llm::sse::trim_message;
 
 /// Who is talking, for error messages.
 #[derive(Debug, Clone)]
@@ -91,30 +92,6 @@ pub(crate) fn event_error(who: &Who, kind: &str, message: &str) -> LlmError {
             provider,
             message: format!("error event `{kind}`: {message}"),
         },
-    }
-}
-
-/// Parses a `retry-after` header: seconds (Anthropic's form) or an HTTP date.
-pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-/// A server's words made fit for an error line: one line, at most ~300 characters.
-pub(crate) fn trim_message(text: &str) -> String {
-    const MAX: usize = 300;
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &flat[..cut]),
-        None if flat.is_empty() => "(no message)".into(),
-        None => flat,
     }
 }
 

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::errors::{Who, WireError, event_error, trim_message};
+use super::errors::{Who, WireError, event_error};
 use super::request::JsonAnswer;
+use crate::core::llm::sse::trim_message;
 use crate::core::llm::{FinishReason, LlmError, StreamEvent, ToolCall, Usage};
 
 /// Folds the events of one answer. Feed it every SSE event; it says what the caller sees.
