@@ -206,6 +206,15 @@ impl Script {
         self.chunk(format!("event: {event}\ndata: {data}\n\n"))
     }
 
+    /// Adds `bytes` one byte at a time, each written `every` after the previous.
+    pub fn drip_chunk(mut self, every: Duration, bytes: impl AsRef<[u8]>) -> Script {
+        self.chunks.extend(bytes.as_ref().iter().map(|b| Chunk {
+            delay: every,
+            bytes: vec![*b],
+        }));
+        self
+    }
+
     /// Re-cuts the whole body into one-byte chunks, each written `every` after the previous.
     pub fn drip(mut self, every: Duration) -> Script {
         let bytes: Vec<u8> = self.chunks.iter().flat_map(|c| c.bytes.clone()).collect();

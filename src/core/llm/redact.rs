@@ -17,7 +17,13 @@ pub fn redact(text: &str, key: Option<&str>) -> String {
     };
     out = redact_sk_words(&out);
     out = redact_after(&out, "bearer ", false);
-    for marker in ["api_key", "api-key", "apikey", "x-goog-api-key"] {
+    for marker in [
+        "api_key",
+        "api-key",
+        "apikey",
+        "x-api-key",
+        "x-goog-api-key",
+    ] {
         out = redact_after(&out, marker, true);
     }
     out
@@ -107,7 +113,18 @@ fn redact_after(text: &str, marker: &str, needs_separator: bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut from = 0;
     while let Some(found) = lower[from..].find(marker) {
-        let after_marker = from + found + marker.len();
+        let at = from + found;
+        let after_marker = at + marker.len();
+        // Only a whole word: "invalid_api_key: Incorrect key" names no key.
+        let inside_word = text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if inside_word {
+            out.push_str(&text[from..after_marker]);
+            from = after_marker;
+            continue;
+        }
         let gap = text[after_marker..]
             .find(|c: char| !matches!(c, ' ' | '"' | '\'' | ':' | '=' | '\t'))
             .unwrap_or(text.len() - after_marker);
@@ -162,6 +179,7 @@ mod tests {
             "no Bearer",
             "",
             "ünïcödé sk-ü bearer ",
+            "invalid_api_key: Incorrect API key provided",
         ] {
             assert_eq!(redact(text, None), text);
         }

@@ -13,10 +13,18 @@ use tokio::time::{Instant, timeout, timeout_at};
 
 use super::LlmError;
 
-/// The body's chunks, each under its timeout: the first by `deadline` (reported as "first
+/// The longest line an event stream may send (a 10 MB tool argument fits; a server that never
+/// sends a newline does not exhaust memory).
+pub const MAX_LINE: usize = 64 * 1024 * 1024;
+
+/// The body's chunks, each read under its timeout: the first by `deadline` (reported as "first
 /// byte" after `first_byte`), each next one within `idle` of the one before ("next chunk").
 /// A broken connection ends it with [`LlmError::Connection`]. Dropping it drops the response,
 /// which closes the connection.
+///
+/// Reads are gathered until they hold a line break before they are passed on: an SSE parser
+/// re-reads an unfinished line each time more of it arrives, which made a 10 MB line arriving
+/// in 16 KB reads quadratic.
 pub fn timed_chunks(
     response: reqwest::Response,
     provider: String,
@@ -24,34 +32,66 @@ pub fn timed_chunks(
     first_byte: Duration,
     idle: Duration,
 ) -> impl Stream<Item = Result<impl AsRef<[u8]> + Send, LlmError>> + Send + 'static {
-    stream::unfold(Some((response, true)), move |state| {
+    let reader = Reader {
+        response,
+        first: true,
+        pending: Vec::new(),
+    };
+    stream::unfold(Some(reader), move |state| {
         let provider = provider.clone();
         async move {
-            let (mut response, first) = state?;
-            let (read, phase, after) = if first {
-                let read = timeout_at(deadline, response.chunk()).await;
-                (read, "first byte", first_byte)
-            } else {
-                (timeout(idle, response.chunk()).await, "next chunk", idle)
-            };
-            match read {
-                Err(_) => {
-                    let error = LlmError::Timeout {
-                        provider,
-                        phase,
-                        after,
-                    };
-                    Some((Err(error), None))
+            let mut reader = state?;
+            loop {
+                let (read, phase, after) = if reader.first {
+                    let read = timeout_at(deadline, reader.response.chunk()).await;
+                    (read, "first byte", first_byte)
+                } else {
+                    let read = timeout(idle, reader.response.chunk()).await;
+                    (read, "next chunk", idle)
+                };
+                reader.first = false;
+                let chunk = match read {
+                    Err(_) => {
+                        let error = LlmError::Timeout {
+                            provider,
+                            phase,
+                            after,
+                        };
+                        return Some((Err(error), None));
+                    }
+                    Ok(Err(e)) => {
+                        let message = format!("the connection broke mid-answer: {}", describe(&e));
+                        return Some((Err(LlmError::Connection { provider, message }), None));
+                    }
+                    Ok(Ok(None)) if reader.pending.is_empty() => return None,
+                    Ok(Ok(None)) => {
+                        let rest = std::mem::take(&mut reader.pending);
+                        return Some((Ok(rest), None));
+                    }
+                    Ok(Ok(Some(chunk))) => chunk,
+                };
+                reader.pending.extend_from_slice(&chunk);
+                if chunk.contains(&b'\n') || chunk.contains(&b'\r') {
+                    let lines = std::mem::take(&mut reader.pending);
+                    return Some((Ok(lines), Some(reader)));
                 }
-                Ok(Err(e)) => {
-                    let message = format!("the connection broke mid-answer: {}", describe(&e));
-                    Some((Err(LlmError::Connection { provider, message }), None))
+                if reader.pending.len() > MAX_LINE {
+                    let message = format!(
+                        "a line of the event stream is longer than {} MiB",
+                        MAX_LINE / (1024 * 1024)
+                    );
+                    return Some((Err(LlmError::Protocol { provider, message }), None));
                 }
-                Ok(Ok(None)) => None,
-                Ok(Ok(Some(chunk))) => Some((Ok(chunk), Some((response, false)))),
             }
         }
     })
+}
+
+struct Reader {
+    response: reqwest::Response,
+    first: bool,
+    /// Bytes read since the last line break.
+    pending: Vec<u8>,
 }
 
 /// Up to `limit` bytes of a body, for an error message; gives up quietly on a slow or broken
@@ -103,6 +143,10 @@ pub fn trim_message(text: &str) -> String {
 /// A reqwest error with its causes, in one line.
 pub fn describe(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
+    // reqwest names the URL in its own line; the caller names it once where it helps.
+    if let Some(url) = error.url() {
+        text = text.replace(&format!(" for url ({url})"), "");
+    }
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         let cause_text = cause.to_string();
