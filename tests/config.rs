@@ -140,7 +140,7 @@ fn provider_tables_merge_and_resolve() {
     );
     let claude = &config.providers["claude"];
     assert_eq!(claude.url(), config::ANTHROPIC_BASE_URL);
-    assert_eq!(claude.first_byte_timeout_ms, 60_000);
+    assert_eq!(claude.first_byte_timeout_ms, 120_000);
     let planner = &config.roles["planner"];
     assert_eq!(
         planner.models[0],
@@ -184,7 +184,7 @@ fn documented_examples_load_when_uncommented() {
         ["analyst", "default"]
     );
     assert_eq!(config.pricing["gpt-4.1"].cached, Some(0.5));
-    assert_eq!(config.providers["local"].first_byte_timeout_ms, 120_000);
+    assert_eq!(config.providers["local"].first_byte_timeout_ms, 300_000);
 }
 
 /// What `valid/every_key.toml` sets: every key away from its default.

@@ -135,10 +135,10 @@ impl Eq for ProviderConfig {}
 impl ProviderConfig {
     /// Default connect timeout, in ms.
     pub const CONNECT_TIMEOUT_MS: u64 = 10_000;
-    /// Default first-byte timeout, in ms.
-    pub const FIRST_BYTE_TIMEOUT_MS: u64 = 60_000;
+    /// Default first-byte timeout, in ms (a local model reads the whole prompt first).
+    pub const FIRST_BYTE_TIMEOUT_MS: u64 = 120_000;
     /// Default idle timeout between chunks, in ms.
-    pub const IDLE_TIMEOUT_MS: u64 = 30_000;
+    pub const IDLE_TIMEOUT_MS: u64 = 60_000;
 
     /// A provider of `kind` with every other key at its default.
     pub fn new(kind: ProviderKind) -> ProviderConfig {
