@@ -7,6 +7,7 @@
 //! Never imports the UI, never writes a key anywhere.
 
 pub mod anthropic;
+pub mod credentials;
 pub mod openai;
 pub mod redact;
 pub mod sse;
