@@ -7,6 +7,8 @@
 //! Never imports the UI, never writes a key anywhere.
 
 pub mod anthropic;
+pub mod budget;
+pub mod cost;
 pub mod credentials;
 pub mod openai;
 pub mod redact;
