@@ -7,6 +7,7 @@
 //! Committed batches are broadcast to in-process subscribers; other processes tail the
 //! `events` table through a [`Reader`]. The core and the UI never see SQL.
 
+pub mod cache;
 mod lock;
 mod project;
 mod reader;
