@@ -177,7 +177,7 @@ fn documented_examples_load_when_uncommented() {
     let config = load_one(&path);
     assert_eq!(
         config.providers.keys().collect::<Vec<_>>(),
-        ["claude", "local", "openai"]
+        ["claude", "llama", "local", "openai"]
     );
     assert_eq!(
         config.roles.keys().collect::<Vec<_>>(),
@@ -185,6 +185,7 @@ fn documented_examples_load_when_uncommented() {
     );
     assert_eq!(config.pricing["gpt-4.1"].cached, Some(0.5));
     assert_eq!(config.providers["local"].first_byte_timeout_ms, 300_000);
+    assert_eq!(config.providers["llama"].kind, ProviderKind::Local);
 }
 
 /// What `valid/every_key.toml` sets: every key away from its default.

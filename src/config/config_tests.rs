@@ -427,12 +427,13 @@ fn set_errors_for_tables_name_the_argument() {
         (
             "providers.new.base_url=http://127.0.0.1:1/v1",
             "--set providers.new.base_url=http://127.0.0.1:1/v1: providers.new: missing key \
-             \"kind\": a provider must say which API it speaks, one of \"openai\", \"anthropic\"",
+             \"kind\": a provider must say which API it speaks, one of \"openai\", \"anthropic\", \
+             \"local\"",
         ),
         (
             "providers.local.kind=azure",
             "--set providers.local.kind=azure: providers.local.kind: unknown provider kind \
-             \"azure\", expected one of \"openai\", \"anthropic\"",
+             \"azure\", expected one of \"openai\", \"anthropic\", \"local\"",
         ),
         (
             "roles.analyst.models=[\"nowhere/m\"]",

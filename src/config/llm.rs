@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::Config;
 use super::error::{ConfigError, Origin, Place, key_path};
 use super::settings::{Bounded, quoted_list};
-use super::values::{BaseUrl, Dollars, EnvVarName, FilePath, ModelChain, Temperature};
+use super::values::{
+    BaseUrl, CommandLine, Dollars, EnvVarName, FilePath, HealthPath, ModelChain, Temperature,
+};
 
 /// The tables that are maps of named entries, with the keys each entry may have.
 pub const MAP_SECTIONS: &[(&str, &[&str])] = &[
@@ -32,6 +34,12 @@ pub const MAP_SECTIONS: &[(&str, &[&str])] = &[
             "first_byte_timeout_ms",
             "idle_timeout_ms",
             "text_tool_calls",
+            "command",
+            "model",
+            "port",
+            "health_path",
+            "startup_timeout_ms",
+            "log_file",
         ],
     ),
     ("roles", &["models", "temperature", "max_tokens"]),
@@ -52,17 +60,21 @@ pub enum ProviderKind {
     /// Anthropic's Messages API.
     #[serde(rename = "anthropic")]
     Anthropic,
+    /// A server warroom starts itself (`command`) on 127.0.0.1 and then talks to as `openai`.
+    #[serde(rename = "local")]
+    Local,
 }
 
 impl ProviderKind {
     /// Every kind's name, as config spells it.
-    pub const NAMES: [&'static str; 2] = ["openai", "anthropic"];
+    pub const NAMES: [&'static str; 3] = ["openai", "anthropic", "local"];
 
     /// The kind config spells `name`.
     pub fn from_name(name: &str) -> Option<ProviderKind> {
         match name {
             "openai" => Some(ProviderKind::OpenAi),
             "anthropic" => Some(ProviderKind::Anthropic),
+            "local" => Some(ProviderKind::Local),
             _ => None,
         }
     }
@@ -72,6 +84,7 @@ impl ProviderKind {
         match self {
             ProviderKind::OpenAi => "openai",
             ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Local => "local",
         }
     }
 }
@@ -101,6 +114,24 @@ pub struct ProviderConfig {
     /// (see [`ProviderConfig::text_tool_calls`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text_tool_calls: Option<bool>,
+    /// `local` only: the server's command line, with `{model}` and `{port}` placeholders.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// `local` only: the model file that replaces `{model}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<PathBuf>,
+    /// `local` only: the port that replaces `{port}`; `None` or 0 = a free one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// `local` only: the path that answers 200 once the server is ready; `None` = `/health`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_path: Option<String>,
+    /// `local` only: how long the server may take to become healthy, in ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub startup_timeout_ms: Option<u64>,
+    /// `local` only: where the server's output goes; `None` = `<state dir>/logs/local-NAME.log`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_file: Option<PathBuf>,
     /// Where the provider was first defined, for messages about it.
     #[serde(skip)]
     pub origin: Option<Origin>,
@@ -117,6 +148,12 @@ impl PartialEq for ProviderConfig {
             first_byte_timeout_ms,
             idle_timeout_ms,
             text_tool_calls,
+            command,
+            model,
+            port,
+            health_path,
+            startup_timeout_ms,
+            log_file,
             origin: _,
         } = self;
         *kind == other.kind
@@ -127,6 +164,12 @@ impl PartialEq for ProviderConfig {
             && *first_byte_timeout_ms == other.first_byte_timeout_ms
             && *idle_timeout_ms == other.idle_timeout_ms
             && *text_tool_calls == other.text_tool_calls
+            && *command == other.command
+            && *model == other.model
+            && *port == other.port
+            && *health_path == other.health_path
+            && *startup_timeout_ms == other.startup_timeout_ms
+            && *log_file == other.log_file
     }
 }
 
@@ -139,6 +182,10 @@ impl ProviderConfig {
     pub const FIRST_BYTE_TIMEOUT_MS: u64 = 120_000;
     /// Default idle timeout between chunks, in ms.
     pub const IDLE_TIMEOUT_MS: u64 = 60_000;
+    /// Default path a `local` server answers 200 on once ready (llama.cpp's).
+    pub const HEALTH_PATH: &'static str = "/health";
+    /// Default time a `local` server may take to load its model and become healthy, in ms.
+    pub const STARTUP_TIMEOUT_MS: u64 = 120_000;
 
     /// A provider of `kind` with every other key at its default.
     pub fn new(kind: ProviderKind) -> ProviderConfig {
@@ -151,6 +198,12 @@ impl ProviderConfig {
             first_byte_timeout_ms: Self::FIRST_BYTE_TIMEOUT_MS,
             idle_timeout_ms: Self::IDLE_TIMEOUT_MS,
             text_tool_calls: None,
+            command: None,
+            model: None,
+            port: None,
+            health_path: None,
+            startup_timeout_ms: None,
+            log_file: None,
             origin: None,
         }
     }
@@ -161,18 +214,21 @@ impl ProviderConfig {
             (Some(url), _) => url,
             (None, ProviderKind::Anthropic) => ANTHROPIC_BASE_URL,
             // Config refuses an openai provider without a URL; an empty one fails loudly later.
-            (None, ProviderKind::OpenAi) => "",
+            // A local server's URL is known once it runs (its port may be picked then).
+            (None, ProviderKind::OpenAi | ProviderKind::Local) => "",
         }
     }
 
-    /// Whether the URL's host is this machine (127.0.0.1, localhost or ::1).
+    /// Whether the server is on this machine: a `local` provider, or a URL whose host is
+    /// 127.0.0.1, localhost or ::1.
     pub fn is_local(&self) -> bool {
-        reqwest::Url::parse(self.url()).is_ok_and(|url| {
-            matches!(
-                url.host_str(),
-                Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
-            )
-        })
+        self.kind == ProviderKind::Local
+            || reqwest::Url::parse(self.url()).is_ok_and(|url| {
+                matches!(
+                    url.host_str(),
+                    Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+                )
+            })
     }
 
     /// Whether tool calls written as text are turned into real ones: as configured, else on
@@ -194,6 +250,16 @@ impl ProviderConfig {
     /// The idle timeout between chunks.
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_millis(self.idle_timeout_ms)
+    }
+
+    /// `local`: the health path in effect.
+    pub fn health_path(&self) -> &str {
+        self.health_path.as_deref().unwrap_or(Self::HEALTH_PATH)
+    }
+
+    /// `local`: the startup timeout in effect.
+    pub fn startup_timeout(&self) -> Duration {
+        Duration::from_millis(self.startup_timeout_ms.unwrap_or(Self::STARTUP_TIMEOUT_MS))
     }
 }
 
@@ -318,6 +384,12 @@ pub(crate) struct ProviderLayer {
     first_byte_timeout_ms: Option<Bounded<u64, 1, 3_600_000>>,
     idle_timeout_ms: Option<Bounded<u64, 1, 3_600_000>>,
     text_tool_calls: Option<bool>,
+    command: Option<CommandLine>,
+    model: Option<FilePath>,
+    port: Option<Bounded<u16, 0, 65_535>>,
+    health_path: Option<HealthPath>,
+    startup_timeout_ms: Option<Bounded<u64, 1, 3_600_000>>,
+    log_file: Option<FilePath>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -473,10 +545,28 @@ fn apply_provider(
     if let Some(on) = layer.text_tool_calls {
         provider.text_tool_calls = Some(on);
     }
+    if let Some(command) = layer.command {
+        provider.command = Some(command.0);
+    }
+    if let Some(model) = layer.model {
+        provider.model = Some(relative_to_file(model.0, origin.as_ref()));
+    }
+    if let Some(port) = layer.port {
+        provider.port = Some(port.0);
+    }
+    if let Some(path) = layer.health_path {
+        provider.health_path = Some(path.0);
+    }
+    if let Some(ms) = layer.startup_timeout_ms {
+        provider.startup_timeout_ms = Some(ms.0);
+    }
+    if let Some(path) = layer.log_file {
+        provider.log_file = Some(relative_to_file(path.0, origin.as_ref()));
+    }
     Ok(())
 }
 
-/// A key file named relative to a config file is relative to that file's folder (`~/...` is
+/// A file (key, model, log) named relative to a config file is relative to that file's folder (`~/...` is
 /// left for the credentials code to expand: config reads no environment).
 fn relative_to_file(path: PathBuf, origin: Option<&Origin>) -> PathBuf {
     match origin {
@@ -493,6 +583,7 @@ fn relative_to_file(path: PathBuf, origin: Option<&Origin>) -> PathBuf {
 /// some layer defines.
 pub fn check_references(config: &Config) -> Result<(), ConfigError> {
     for (name, provider) in &config.providers {
+        check_local_keys(name, provider)?;
         if provider.kind == ProviderKind::OpenAi && provider.base_url.is_none() {
             return Err(ConfigError::Check {
                 origin: provider.origin.clone(),
@@ -530,6 +621,56 @@ pub fn check_references(config: &Config) -> Result<(), ConfigError> {
                 )));
             }
         }
+    }
+    Ok(())
+}
+
+/// A `local` provider needs its command (and the model its command names) and has no
+/// `base_url`; the other kinds take none of the local keys.
+fn check_local_keys(name: &str, provider: &ProviderConfig) -> Result<(), ConfigError> {
+    let check = |message: String| ConfigError::Check {
+        origin: provider.origin.clone(),
+        key: key_path(&["providers", name]),
+        message,
+    };
+    if provider.kind != ProviderKind::Local {
+        let set = [
+            ("command", provider.command.is_some()),
+            ("model", provider.model.is_some()),
+            ("port", provider.port.is_some()),
+            ("health_path", provider.health_path.is_some()),
+            ("startup_timeout_ms", provider.startup_timeout_ms.is_some()),
+            ("log_file", provider.log_file.is_some()),
+        ];
+        if let Some((key, _)) = set.iter().find(|(_, is_set)| *is_set) {
+            return Err(check(format!(
+                "key \"{key}\" is only for kind = \"local\" (a server warroom starts itself); \
+                 this provider is kind = \"{}\"",
+                provider.kind.name()
+            )));
+        }
+        return Ok(());
+    }
+    let Some(command) = &provider.command else {
+        return Err(check(
+            "missing key \"command\": a \"local\" provider needs the command that starts its \
+             server, e.g. \"llama-server -m {model} --port {port} --host 127.0.0.1\""
+                .into(),
+        ));
+    };
+    if provider.base_url.is_some() {
+        return Err(check(
+            "key \"base_url\" is not for kind = \"local\": its URL is \
+             http://127.0.0.1:{port}/v1 (set port, or use kind = \"openai\" for a server you \
+             start yourself)"
+                .into(),
+        ));
+    }
+    if command.contains("{model}") && provider.model.is_none() {
+        return Err(check(
+            "missing key \"model\": the command names {model}; set model to the model file's path"
+                .into(),
+        ));
     }
     Ok(())
 }

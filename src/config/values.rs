@@ -208,6 +208,66 @@ impl<'de> Deserialize<'de> for FilePath {
     }
 }
 
+/// A command line (`program arg ...`, quoted as in a POSIX shell) that splits into at least one
+/// word. Its `{model}` and `{port}` placeholders are filled in when it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CommandLine(pub String);
+
+impl<'de> Deserialize<'de> for CommandLine {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CommandVisitor;
+        impl Visitor<'_> for CommandVisitor {
+            type Value = CommandLine;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    r#"a command line such as "llama-server -m {model} --port {port} --host 127.0.0.1""#,
+                )
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<CommandLine, E> {
+                match shlex::split(value) {
+                    None => Err(E::custom(format_args!(
+                        "{value:?} has an unclosed quote or a trailing backslash, expected {}",
+                        Expecting(&self)
+                    ))),
+                    Some(words) if words.is_empty() => Err(E::custom(format_args!(
+                        "the command is empty, expected {}",
+                        Expecting(&self)
+                    ))),
+                    Some(_) => Ok(CommandLine(value.to_string())),
+                }
+            }
+        }
+        deserializer.deserialize_str(CommandVisitor)
+    }
+}
+
+/// An HTTP path that starts with `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HealthPath(pub String);
+
+impl<'de> Deserialize<'de> for HealthPath {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PathVisitor;
+        impl Visitor<'_> for PathVisitor {
+            type Value = HealthPath;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(r#"an HTTP path starting with "/", such as "/health""#)
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<HealthPath, E> {
+                if value.starts_with('/') && !value.contains(char::is_whitespace) {
+                    Ok(HealthPath(value.to_string()))
+                } else {
+                    Err(E::custom(format_args!(
+                        "{value:?} is not a path, expected {}",
+                        Expecting(&self)
+                    )))
+                }
+            }
+        }
+        deserializer.deserialize_str(PathVisitor)
+    }
+}
+
 // By hand, like `ColorChoice`: serde's derived message quotes with backticks.
 impl<'de> Deserialize<'de> for ProviderKind {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
