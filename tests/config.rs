@@ -177,7 +177,7 @@ fn documented_examples_load_when_uncommented() {
     let config = load_one(&path);
     assert_eq!(
         config.providers.keys().collect::<Vec<_>>(),
-        ["claude", "llama", "local", "openai"]
+        ["claude", "demo", "llama", "local", "openai"]
     );
     assert_eq!(
         config.roles.keys().collect::<Vec<_>>(),
@@ -211,6 +211,9 @@ fn every_key_changed() -> Config {
     config.router.max_backoff_ms = 1000;
     config.router.breaker_failures = 5;
     config.router.breaker_cooldown_ms = 1000;
+    config.cache.enabled = false;
+    config.cache.ttl_secs = 60;
+    config.cache.only_deterministic = false;
     config.providers.insert(
         "openai".into(),
         ProviderConfig {

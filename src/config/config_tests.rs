@@ -203,8 +203,8 @@ fn set_errors_name_the_argument() {
         (
             "theme.color=never",
             "--set theme.color=never: theme: unknown section \"theme\", expected one of \
-             \"store\", \"ui\", \"watch\", \"log\", \"budget\", \"router\", \"providers\", \
-             \"roles\", \"pricing\"",
+             \"store\", \"ui\", \"watch\", \"log\", \"budget\", \"router\", \"cache\", \
+             \"providers\", \"roles\", \"pricing\"",
         ),
         (
             "ui.color",
@@ -428,12 +428,12 @@ fn set_errors_for_tables_name_the_argument() {
             "providers.new.base_url=http://127.0.0.1:1/v1",
             "--set providers.new.base_url=http://127.0.0.1:1/v1: providers.new: missing key \
              \"kind\": a provider must say which API it speaks, one of \"openai\", \"anthropic\", \
-             \"local\"",
+             \"local\", \"replay\"",
         ),
         (
             "providers.local.kind=azure",
             "--set providers.local.kind=azure: providers.local.kind: unknown provider kind \
-             \"azure\", expected one of \"openai\", \"anthropic\", \"local\"",
+             \"azure\", expected one of \"openai\", \"anthropic\", \"local\", \"replay\"",
         ),
         (
             "roles.analyst.models=[\"nowhere/m\"]",

@@ -40,6 +40,7 @@ pub const MAP_SECTIONS: &[(&str, &[&str])] = &[
             "health_path",
             "startup_timeout_ms",
             "log_file",
+            "file",
         ],
     ),
     ("roles", &["models", "temperature", "max_tokens"]),
@@ -63,11 +64,14 @@ pub enum ProviderKind {
     /// A server warroom starts itself (`command`) on 127.0.0.1 and then talks to as `openai`.
     #[serde(rename = "local")]
     Local,
+    /// Answers from a recording (`file`), for demos and tests; no network.
+    #[serde(rename = "replay")]
+    Replay,
 }
 
 impl ProviderKind {
     /// Every kind's name, as config spells it.
-    pub const NAMES: [&'static str; 3] = ["openai", "anthropic", "local"];
+    pub const NAMES: [&'static str; 4] = ["openai", "anthropic", "local", "replay"];
 
     /// The kind config spells `name`.
     pub fn from_name(name: &str) -> Option<ProviderKind> {
@@ -75,6 +79,7 @@ impl ProviderKind {
             "openai" => Some(ProviderKind::OpenAi),
             "anthropic" => Some(ProviderKind::Anthropic),
             "local" => Some(ProviderKind::Local),
+            "replay" => Some(ProviderKind::Replay),
             _ => None,
         }
     }
@@ -85,6 +90,7 @@ impl ProviderKind {
             ProviderKind::OpenAi => "openai",
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Local => "local",
+            ProviderKind::Replay => "replay",
         }
     }
 }
@@ -132,6 +138,9 @@ pub struct ProviderConfig {
     /// `local` only: where the server's output goes; `None` = `<state dir>/logs/local-NAME.log`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_file: Option<PathBuf>,
+    /// `replay` only: the recording it serves (JSON lines written by `--record`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
     /// Where the provider was first defined, for messages about it.
     #[serde(skip)]
     pub origin: Option<Origin>,
@@ -154,6 +163,7 @@ impl PartialEq for ProviderConfig {
             health_path,
             startup_timeout_ms,
             log_file,
+            file,
             origin: _,
         } = self;
         *kind == other.kind
@@ -170,6 +180,7 @@ impl PartialEq for ProviderConfig {
             && *health_path == other.health_path
             && *startup_timeout_ms == other.startup_timeout_ms
             && *log_file == other.log_file
+            && *file == other.file
     }
 }
 
@@ -204,6 +215,7 @@ impl ProviderConfig {
             health_path: None,
             startup_timeout_ms: None,
             log_file: None,
+            file: None,
             origin: None,
         }
     }
@@ -215,7 +227,8 @@ impl ProviderConfig {
             (None, ProviderKind::Anthropic) => ANTHROPIC_BASE_URL,
             // Config refuses an openai provider without a URL; an empty one fails loudly later.
             // A local server's URL is known once it runs (its port may be picked then).
-            (None, ProviderKind::OpenAi | ProviderKind::Local) => "",
+            // A replay provider has no URL at all.
+            (None, ProviderKind::OpenAi | ProviderKind::Local | ProviderKind::Replay) => "",
         }
     }
 
@@ -390,6 +403,7 @@ pub(crate) struct ProviderLayer {
     health_path: Option<HealthPath>,
     startup_timeout_ms: Option<Bounded<u64, 1, 3_600_000>>,
     log_file: Option<FilePath>,
+    file: Option<FilePath>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -563,6 +577,9 @@ fn apply_provider(
     if let Some(path) = layer.log_file {
         provider.log_file = Some(relative_to_file(path.0, origin.as_ref()));
     }
+    if let Some(path) = layer.file {
+        provider.file = Some(relative_to_file(path.0, origin.as_ref()));
+    }
     Ok(())
 }
 
@@ -584,6 +601,7 @@ fn relative_to_file(path: PathBuf, origin: Option<&Origin>) -> PathBuf {
 pub fn check_references(config: &Config) -> Result<(), ConfigError> {
     for (name, provider) in &config.providers {
         check_local_keys(name, provider)?;
+        check_replay_keys(name, provider)?;
         if provider.kind == ProviderKind::OpenAi && provider.base_url.is_none() {
             return Err(ConfigError::Check {
                 origin: provider.origin.clone(),
@@ -673,4 +691,26 @@ fn check_local_keys(name: &str, provider: &ProviderConfig) -> Result<(), ConfigE
         ));
     }
     Ok(())
+}
+
+/// A `replay` provider needs its `file`; no other kind takes one.
+fn check_replay_keys(name: &str, provider: &ProviderConfig) -> Result<(), ConfigError> {
+    let check = |message: String| ConfigError::Check {
+        origin: provider.origin.clone(),
+        key: key_path(&["providers", name]),
+        message,
+    };
+    match (provider.kind, &provider.file) {
+        (ProviderKind::Replay, None) => Err(check(
+            "missing key \"file\": a \"replay\" provider needs the recording it serves, a \
+             file of recorded model calls (JSON lines), e.g. file = \"demo.jsonl\""
+                .into(),
+        )),
+        (ProviderKind::Replay, Some(_)) | (_, None) => Ok(()),
+        (kind, Some(_)) => Err(check(format!(
+            "key \"file\" is only for kind = \"replay\" (answers from a recording); this \
+             provider is kind = \"{}\"",
+            kind.name()
+        ))),
+    }
 }

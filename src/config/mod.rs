@@ -30,7 +30,7 @@ pub use llm::{
 };
 pub use overrides::{NOT_CONFIG, env_name};
 pub use settings::{
-    BudgetConfig, ColorChoice, Config, ConfigLayer, LogConfig, RouterConfig, SECTIONS, StoreConfig,
+    BudgetConfig, CacheConfig, ColorChoice, Config, ConfigLayer, LogConfig, RouterConfig, SECTIONS, StoreConfig,
     UiConfig, WatchConfig,
 };
 

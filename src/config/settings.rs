@@ -204,6 +204,16 @@ sections! {
         /// How long a provider is skipped before one trial call, in ms (100..=3600000).
         breaker_cooldown_ms: u64 as Bounded<u64, 100, 3_600_000> = 30_000;
     }
+
+    /// `[cache]`: warroom's response cache of model answers (in the repository's state.db).
+    [cache] CacheConfig / CacheLayer, expecting "a table of [cache] settings" {
+        /// Whether answers are stored and served from the cache.
+        enabled: bool = true;
+        /// How long a stored answer is served, in seconds (1..=31536000).
+        ttl_secs: u64 as Bounded<u64, 1, 31_536_000> = 604_800;
+        /// Cache only requests with temperature 0 (a sampled answer is one draw of many).
+        only_deterministic: bool = true;
+    }
 }
 
 impl StoreConfig {

@@ -60,7 +60,7 @@ impl KeySource {
             (None, None, ProviderKind::Anthropic) => {
                 Some(KeySource::Env(ANTHROPIC_KEY_ENV.to_string()))
             }
-            (None, None, ProviderKind::OpenAi | ProviderKind::Local) => None,
+            (None, None, ProviderKind::OpenAi | ProviderKind::Local | ProviderKind::Replay) => None,
         }
     }
 }
