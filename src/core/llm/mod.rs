@@ -12,6 +12,7 @@ pub mod cost;
 pub mod credentials;
 pub mod openai;
 pub mod redact;
+pub mod router;
 pub mod sse;
 pub mod text_tools;
 pub mod types;
