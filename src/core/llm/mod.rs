@@ -10,6 +10,7 @@ pub mod anthropic;
 pub mod budget;
 pub mod cost;
 pub mod credentials;
+pub mod local;
 pub mod openai;
 pub mod redact;
 pub mod router;
