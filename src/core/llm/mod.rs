@@ -8,11 +8,16 @@
 
 pub mod anthropic;
 pub mod budget;
+pub mod cache;
 pub mod cost;
 pub mod credentials;
+pub mod exchange;
+pub mod fingerprint;
 pub mod local;
 pub mod openai;
+pub mod record;
 pub mod redact;
+pub mod replay;
 pub mod router;
 pub mod sse;
 pub mod text_tools;
