@@ -8,6 +8,9 @@
 //! never retried. Every step is an event (`LlmCallBegan`, `LlmRetried`, `LlmFellBack`,
 //! `LlmDelta`, `LlmCallEnded`, `AgentUsageUpdated`) sent to an [`EventSink`].
 //!
+//! Between the router and a provider an [`Opener`] may stand (the response cache): it answers
+//! a request itself or passes it on, and says which; a hit costs nothing and spends no budget.
+//!
 //! The decisions live in `policy.rs` (pure), the per-call bookkeeping in `call.rs`, and the
 //! construction of providers from config in `build.rs`. Never sees a key.
 
@@ -26,13 +29,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use tokio::time::Instant;
 
 use self::call::{CallRecord, Started};
 use super::budget::{Budget, Limits, Totals};
-use super::cost::PriceBook;
+use super::cost::{Cost, PriceBook};
 use super::credentials::redact;
-use super::{ChatProvider, ChatRequest, LlmError, LlmStream, StreamEvent};
+use super::{ChatProvider, ChatRequest, LlmError, LlmStream, StreamEvent, Usage};
 use crate::config::Config;
 use crate::protocol::{AgentId, Event, LlmCallId, RunId};
 
@@ -50,6 +54,25 @@ pub struct CallContext {
     pub call: LlmCallId,
     /// The agent's role, which picks the chain of models.
     pub role: String,
+}
+
+/// An answer as an [`Opener`] gives it.
+pub struct Opened {
+    /// The answer's events.
+    pub stream: LlmStream,
+    /// True when no provider was called (a cache answered).
+    pub cache_hit: bool,
+}
+
+/// Stands between the router and each provider of a chain: answers a request itself (a
+/// response cache hit) or passes it to the provider. Errors are the provider's.
+pub trait Opener: Send + Sync {
+    /// Answers `request`, from `provider` or not.
+    fn open<'a>(
+        &'a self,
+        provider: &'a dyn ChatProvider,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<Opened, LlmError>>;
 }
 
 /// Routes calls over the configured providers. Cheap to clone; clones share breakers and
@@ -104,6 +127,8 @@ struct Inner {
     sink: EventSink,
     unpriced: Mutex<HashSet<String>>,
     jitter: Box<dyn Fn() -> f64 + Send + Sync>,
+    opener: Option<Arc<dyn Opener>>,
+    local: HashSet<String>,
 }
 
 impl Router {
@@ -154,17 +179,45 @@ impl Router {
                 sink,
                 unpriced: Mutex::new(HashSet::new()),
                 jitter: Box::new(random_unit),
+                opener: None,
+                local: config
+                    .providers
+                    .iter()
+                    .filter(|(_, p)| p.is_local())
+                    .map(|(name, _)| name.clone())
+                    .collect(),
             }),
         })
     }
 
     /// This router with another jitter source (a fraction in 0.0..1.0 per backoff), for tests
-    /// that need exact delays. Call it before cloning the router; later it changes nothing.
+    /// that need exact delays. Call it right after [`Router::new`], before any clone.
     pub fn with_jitter(mut self, jitter: impl Fn() -> f64 + Send + Sync + 'static) -> Router {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.jitter = Box::new(jitter);
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.jitter = Box::new(jitter),
+            None => tracing::warn!("router: with_jitter after the router was shared; ignored"),
         }
         self
+    }
+
+    /// This router with `opener` (the response cache) between it and every provider. Call it
+    /// right after [`Router::new`], before any clone.
+    pub fn with_opener(mut self, opener: Arc<dyn Opener>) -> Router {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.opener = Some(opener),
+            None => tracing::warn!("router: with_opener after the router was shared; ignored"),
+        }
+        self
+    }
+
+    /// What a call of `provider`'s `model` with `usage` costs: the price book's figure, or
+    /// nothing for a provider on this machine (for the cache's dollars-saved count).
+    pub fn cost(&self, provider: &str, model: &str, usage: &Usage) -> Cost {
+        if self.inner.local.contains(provider) {
+            Cost::FREE
+        } else {
+            self.inner.prices.cost(model, usage)
+        }
     }
 
     /// The chain of `role` as "provider/model" labels, primary first (the `default` role's
@@ -240,7 +293,8 @@ impl Router {
                 }),
                 Admission::Go | Admission::Trial => {
                     record.tried();
-                    start(link, &chain.request_for(link, &request)).await
+                    let opener = inner.opener.as_deref();
+                    start(link, opener, &chain.request_for(link, &request)).await
                 }
             };
             let error = match result {
@@ -350,10 +404,24 @@ impl Inner {
     }
 }
 
-/// Calls `link`'s provider and reads until the answer's first content, so that an error before
-/// any content (even one that comes through the stream) can still be retried.
-async fn start(link: &Link, request: &ChatRequest) -> Result<Started, LlmError> {
-    let mut rest = link.provider.stream(request).await?;
+/// Calls `link`'s provider (through `opener` when there is one) and reads until the answer's
+/// first content, so that an error before any content (even one that comes through the
+/// stream) can still be retried.
+async fn start(
+    link: &Link,
+    opener: Option<&dyn Opener>,
+    request: &ChatRequest,
+) -> Result<Started, LlmError> {
+    let Opened {
+        stream: mut rest,
+        cache_hit,
+    } = match opener {
+        Some(opener) => opener.open(&*link.provider, request).await?,
+        None => Opened {
+            stream: link.provider.stream(request).await?,
+            cache_hit: false,
+        },
+    };
     let mut leading = Vec::new();
     loop {
         match rest.next().await {
@@ -365,6 +433,7 @@ async fn start(link: &Link, request: &ChatRequest) -> Result<Started, LlmError> 
                         leading,
                         rest,
                         first_at: Instant::now(),
+                        cache_hit,
                     });
                 }
             }

@@ -26,6 +26,8 @@ pub(super) struct Started {
     pub rest: LlmStream,
     /// When the first content arrived.
     pub first_at: Instant,
+    /// Whether a cache answered instead of the provider.
+    pub cache_hit: bool,
 }
 
 /// The record of one call.
@@ -42,6 +44,8 @@ pub(super) struct CallRecord {
     usage: Usage,
     /// Whether a provider was actually called (a refused or misrouted call spends nothing).
     tried: bool,
+    /// Whether the answer came from a cache (it costs nothing and spends no budget).
+    cache_hit: bool,
     ended: bool,
 }
 
@@ -59,6 +63,7 @@ impl CallRecord {
             first_token: None,
             usage: Usage::default(),
             tried: false,
+            cache_hit: false,
             ended: false,
         }
     }
@@ -120,6 +125,7 @@ impl CallRecord {
         if started.leading.iter().any(is_content) {
             self.first_token = Some(started.first_at);
         }
+        self.cache_hit = started.cache_hit;
         let live = Live {
             record: self,
             leading: started.leading.into(),
@@ -181,7 +187,7 @@ impl CallRecord {
             return Vec::new();
         }
         self.ended = true;
-        let cost = if self.local {
+        let cost = if self.local || self.cache_hit {
             Cost::FREE
         } else {
             self.inner.prices.cost(&self.model, &self.usage)
@@ -196,13 +202,19 @@ impl CallRecord {
             cost_usd: cost.usd,
             ttft_ms: self.first_token.map(|at| millis(at - self.started)),
             latency_ms: millis(self.started.elapsed()),
-            cache_hit: false,
+            cache_hit: self.cache_hit,
             outcome,
         }];
         if !self.tried {
             return events;
         }
-        let totals = lock(&self.inner.budget).record(self.run, self.agent, &self.usage, cost.usd);
+        // A cached answer used no tokens at the provider: the budget counts none.
+        let spent = if self.cache_hit {
+            Usage::default()
+        } else {
+            self.usage
+        };
+        let totals = lock(&self.inner.budget).record(self.run, self.agent, &spent, cost.usd);
         events.push(Event::AgentUsageUpdated {
             agent: self.agent,
             input_tokens: totals.input_tokens,

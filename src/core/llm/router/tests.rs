@@ -698,3 +698,106 @@ async fn unpriced_models_are_flagged_once_and_local_ones_are_free() {
     );
     assert!(matches!(ended(&events), Event::LlmCallEnded { cost_usd, .. } if *cost_usd == 0.0));
 }
+
+/// An opener that answers every request itself (a cache full of hits) when `hit`, and passes
+/// it to the provider otherwise.
+struct FakeCache {
+    hit: bool,
+}
+
+impl Opener for FakeCache {
+    fn open<'a>(
+        &'a self,
+        provider: &'a dyn ChatProvider,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<Opened, LlmError>> {
+        Box::pin(async move {
+            if self.hit {
+                let Reply::Answer(items) = answer("cached") else {
+                    unreachable!()
+                };
+                return Ok(Opened {
+                    stream: Box::pin(stream::iter(items)),
+                    cache_hit: true,
+                });
+            }
+            Ok(Opened {
+                stream: provider.stream(request).await?,
+                cache_hit: false,
+            })
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cache_hit_is_marked_costs_nothing_and_spends_no_budget() {
+    let a = Scripted::new("a", vec![], answer("live"));
+    let mut config = config(&[("r", &["a/gpt-4o"])]);
+    config.budget.agent_tokens = 1;
+    let (tx, mut rx) = mpsc::channel(100);
+    let providers = HashMap::from([("a".to_string(), Arc::clone(&a) as Arc<dyn ChatProvider>)]);
+    let router = Router::new(&config, &providers, EventSink::Channel(tx))
+        .unwrap()
+        .with_opener(Arc::new(FakeCache { hit: true }));
+    let ctx = |call| CallContext {
+        run: RUN,
+        agent: AGENT,
+        call: LlmCallId(call),
+        role: "r".into(),
+    };
+    for call in 1..=2 {
+        let items: Vec<_> = router
+            .stream(ctx(call), request())
+            .await
+            .unwrap()
+            .collect()
+            .await;
+        assert_eq!(items[1].as_ref().unwrap(), &text("cached"));
+    }
+    assert_eq!(a.calls(), 0);
+    assert_eq!(
+        router.agent_totals(RUN, AGENT).tokens(),
+        0,
+        "hits spend no budget"
+    );
+    let mut events = Vec::new();
+    while let Ok((_, event)) = rx.try_recv() {
+        events.push(event);
+    }
+    assert!(matches!(
+        ended(&events),
+        Event::LlmCallEnded { cache_hit: true, cost_usd, input_tokens: 1000, .. } if *cost_usd == 0.0
+    ));
+
+    // Misses go to the provider and are charged.
+    let router = Router::new(&config, &providers, EventSink::Discard)
+        .unwrap()
+        .with_opener(Arc::new(FakeCache { hit: false }));
+    router
+        .stream(ctx(3), request())
+        .await
+        .unwrap()
+        .collect::<Vec<_>>()
+        .await;
+    assert_eq!(a.calls(), 1);
+    assert!(router.agent_totals(RUN, AGENT).cost_usd > 0.0);
+}
+
+#[test]
+fn the_router_prices_local_providers_at_nothing() {
+    let mut config = config(&[]);
+    config.providers.insert(
+        "local".into(),
+        ProviderConfig {
+            base_url: Some("http://localhost:11434/v1".into()),
+            ..ProviderConfig::new(ProviderKind::OpenAi)
+        },
+    );
+    let router = Router::new(&config, &HashMap::new(), EventSink::Discard).unwrap();
+    let usage = Usage {
+        input_tokens: 1_000_000,
+        ..Usage::default()
+    };
+    assert_eq!(router.cost("local", "gpt-4o", &usage), Cost::FREE);
+    assert_eq!(router.cost("remote", "gpt-4o", &usage).usd, 2.5);
+}
