@@ -1,5 +1,8 @@
 //! `warroom doctor`: checks what warroom depends on and says, per line, what is fine, what is
 //! missing and what to do. Reads only; never creates the database or the config.
+//! `providers.rs` checks the model providers (or the one zero config would pick).
+
+mod providers;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -43,6 +46,7 @@ fn check(verdict: Verdict, topic: &'static str, detail: impl Into<String>) -> Ch
 pub fn run(paths: &RepoPaths, overrides: &[String]) -> Vec<Check> {
     let mut checks = Vec::new();
     let options = config::LoadOptions::from_environment(paths.config.clone(), overrides);
+    let mut provider_checks = Vec::new();
     let busy = match config::load(options) {
         Ok((config, sources)) => {
             let mut from = Vec::new();
@@ -56,6 +60,7 @@ pub fn run(paths: &RepoPaths, overrides: &[String]) -> Vec<Check> {
                 from.join(", ")
             };
             checks.push(check(Verdict::Ok, "config", format!("valid ({from})")));
+            provider_checks = providers::checks(&config);
             Duration::from_millis(config.store.busy_timeout_ms)
         }
         Err(e) => {
@@ -80,6 +85,7 @@ pub fn run(paths: &RepoPaths, overrides: &[String]) -> Vec<Check> {
     checks.push(logs());
     checks.push(terminal());
     checks.extend(tools());
+    checks.extend(provider_checks);
     checks
 }
 

@@ -14,8 +14,9 @@ use super::settings::{ConfigLayer, SECTIONS};
 pub(crate) const ENV_PREFIX: &str = "WARROOM_";
 
 /// `WARROOM_*` variables that are not config and must be left alone: `WARROOM_LOG` is the
-/// tracing filter of warroom's own log, read by the logging setup.
-pub const NOT_CONFIG: &[&str] = &["WARROOM_LOG"];
+/// tracing filter of warroom's own log, read by the logging setup; `WARROOM_DETECT_PORTS` lists
+/// the local ports zero config probes (`core::llm::detect`).
+pub const NOT_CONFIG: &[&str] = &["WARROOM_LOG", "WARROOM_DETECT_PORTS"];
 
 /// The environment variable that sets `section.key`.
 pub fn env_name(section: &str, key: &str) -> String {

@@ -121,6 +121,20 @@ impl LocalSettings {
     }
 }
 
+impl LocalSettings {
+    /// The command's words with the model filled in and `{port}` left as it is (for checks
+    /// that run nothing, like `warroom doctor`'s).
+    pub fn words(&self) -> Result<Vec<String>, String> {
+        // A stand-in the port placeholder cannot collide with, put back afterwards.
+        let command = self.command.replace("{port}", "\u{1}");
+        let words = launch::command_words(&command, self.model.as_deref(), 0)?;
+        Ok(words
+            .into_iter()
+            .map(|w| w.replace('\u{1}', "{port}"))
+            .collect())
+    }
+}
+
 /// Where the server is in its life.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LocalStatus {

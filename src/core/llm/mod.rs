@@ -11,6 +11,7 @@ pub mod budget;
 pub mod cache;
 pub mod cost;
 pub mod credentials;
+pub mod detect;
 pub mod exchange;
 pub mod fingerprint;
 pub mod local;
