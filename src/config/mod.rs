@@ -30,8 +30,8 @@ pub use llm::{
 };
 pub use overrides::{NOT_CONFIG, env_name};
 pub use settings::{
-    BudgetConfig, CacheConfig, ColorChoice, Config, ConfigLayer, LogConfig, RouterConfig, SECTIONS, StoreConfig,
-    UiConfig, WatchConfig,
+    BudgetConfig, CacheConfig, ColorChoice, Config, ConfigLayer, LogConfig, RouterConfig, SECTIONS,
+    StoreConfig, UiConfig, WatchConfig,
 };
 
 /// What to read. Tests build one by hand; the program uses [`LoadOptions::from_environment`].
