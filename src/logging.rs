@@ -1,8 +1,11 @@
 //! warroom's own diagnostics (tracing) go to a daily-rotated file in the user's state folder,
 //! never to the terminal, which belongs to the UI. The filter comes from `WARROOM_LOG`, then
 //! `RUST_LOG`, then `[log] level`. The folder is created private (0700) and the process umask
-//! makes the files 0600. Domain events are not logged here; they live in the event log.
+//! makes the files 0600. Every line passes through `credentials::redact` before it is written,
+//! so an `Authorization` header or a key-shaped string never reaches the file. Domain events
+//! are not logged here; they live in the event log.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use tracing_appender::non_blocking::WorkerGuard;
@@ -39,7 +42,7 @@ pub fn init(config: &LogConfig) -> Result<LogGuard, String> {
         .max_log_files(config.keep_files)
         .build(&dir)
         .map_err(|e| format!("cannot open a log file in {}: {e}", dir.display()))?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let (writer, guard) = tracing_appender::non_blocking(Redacting(appender));
     let filter = std::env::var("WARROOM_LOG")
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok())
@@ -52,4 +55,36 @@ pub fn init(config: &LogConfig) -> Result<LogGuard, String> {
         .try_init()
         .map_err(|e| format!("cannot install the logger: {e}"))?;
     Ok(LogGuard { _guard: guard, dir })
+}
+
+/// Masks keys in everything written through it. tracing's formatter writes one whole event
+/// per call, so a key is never split across two writes.
+struct Redacting<W>(W);
+
+impl<W: Write> Write for Redacting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.0
+            .write_all(crate::core::llm::credentials::redact(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_masked_before_they_reach_the_file() {
+        let mut out = Redacting(Vec::new());
+        out.write_all(b"request failed: Authorization: Bearer sk-abc123def456ghi789jkl012 sent\n")
+            .unwrap();
+        let text = String::from_utf8(out.0).unwrap();
+        assert!(!text.contains("sk-abc123def456ghi789jkl012"), "{text}");
+        assert!(text.contains("request failed"), "{text}");
+    }
 }
