@@ -63,7 +63,7 @@ impl OpenAiSettings {
             name: name.into(),
             base_url: base_url.into(),
             api_key: None,
-            key_source: "no key configured (set api_key_env in the provider's config)".into(),
+            key_source: "the provider's config (no key is set; name one with api_key_env)".into(),
             connect_timeout: Duration::from_secs(10),
             first_byte_timeout: Duration::from_secs(120),
             idle_timeout: Duration::from_secs(60),
