@@ -118,7 +118,11 @@ fn request() -> ChatRequest {
 
 /// The answer's text, after checking it ended properly.
 async fn ask(provider: &LocalProvider) -> String {
-    let mut stream = provider.stream(&request()).await.expect("the call starts");
+    ask_with(provider, &request()).await
+}
+
+async fn ask_with(provider: &LocalProvider, request: &ChatRequest) -> String {
+    let mut stream = provider.stream(request).await.expect("the call starts");
     let mut text = String::new();
     let mut done = false;
     while let Some(event) = stream.next().await {
@@ -411,4 +415,80 @@ fn killing_warroom_outright_takes_the_server_with_it() {
         Duration::from_secs(5),
         || !alive(server),
     );
+}
+
+/// llama.cpp's server from the xllamacpp wheel, in the foreground, as `scripts/local-llm.sh`
+/// installs it: `python -c SCRIPT MODEL PORT`.
+const LLAMA_SERVER: &str = r#"
+import signal, sys, time
+import xllamacpp as xlc
+p = xlc.CommonParams()
+p.model.path = sys.argv[1]
+p.hostnames = ["127.0.0.1"]
+p.port = int(sys.argv[2])
+p.n_ctx = 2048
+p.cpuparams.n_threads = p.cpuparams_batch.n_threads = 2
+p.n_parallel = 1
+p.use_jinja = True
+server = xlc.Server(p)
+print("llama.cpp server listening on 127.0.0.1:%s" % sys.argv[2], flush=True)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+while True:
+    time.sleep(3600)
+"#;
+
+/// The venv's python and the Qwen model that `scripts/local-llm.sh install` puts in place.
+fn installed_llama() -> Option<(PathBuf, PathBuf)> {
+    let home = std::env::var_os("WARROOM_LLM_HOME")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+            Some(cache.join("warroom/local-llm"))
+        })?;
+    let python = home.join("venv/bin/python");
+    let model = home.join("models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf");
+    (python.is_file() && model.is_file()).then_some((python, model))
+}
+
+#[tokio::test]
+async fn the_real_llama_cpp_server_is_supervised_and_answers() {
+    let Some((python, model)) = installed_llama() else {
+        eprintln!(
+            "skipped: the local model is not installed (run scripts/local-llm.sh install qwen)"
+        );
+        return;
+    };
+    let fixture = Fixture::new();
+    let script = fixture.path("llama_server.py");
+    std::fs::write(&script, LLAMA_SERVER).unwrap();
+    let mut settings = LocalSettings::new(
+        "qwen",
+        format!(
+            "{} {} {{model}} {{port}}",
+            python.display(),
+            script.display()
+        ),
+        fixture.path("local-qwen.log"),
+    );
+    settings.model = Some(model);
+    settings.startup_timeout = Duration::from_secs(120);
+    let provider = LocalProvider::start(settings).await.unwrap();
+    let mut request = request();
+    request.messages = vec![Message::text(Role::User, "Say hello in one word.")];
+    request.params.max_tokens = Some(8);
+    request.params.temperature = Some(0.0);
+    let first = ask_with(&provider, &request).await;
+    assert!(!first.trim().is_empty());
+
+    // Killed outright, it comes back (loading the model again) and answers again.
+    let pid = provider.model().pid().unwrap();
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    let again = ask_with(&provider, &request).await;
+    assert!(!again.trim().is_empty());
+    assert_eq!(provider.model().restarts(), 1);
+    let next = provider.model().pid().unwrap();
+    drop(provider);
+    assert!(!alive(next));
 }
