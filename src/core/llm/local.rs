@@ -5,13 +5,15 @@
 //! requests through it as an OpenAI-compatible provider with text tool calls on.
 //!
 //! `launch.rs` turns the command into words, picks the port and owns the log file;
-//! `supervisor.rs` is the thread that runs and watches the server; `provider.rs` talks to it.
-//! Nothing here reads the config files or knows of the router.
+//! `supervisor.rs` is the thread that runs and watches the server; `provider.rs` talks to it;
+//! `error.rs` words what went wrong. Nothing here reads the config files or knows of the router.
 
+mod error;
 mod launch;
 mod provider;
 mod supervisor;
 
+pub use error::{LocalError, LogTail};
 pub use launch::find_program;
 pub use provider::LocalProvider;
 
@@ -166,109 +168,6 @@ pub struct LocalState {
     pub restarts: u32,
     /// Counts starts; a request that failed against one start can tell a newer one.
     pub generation: u64,
-}
-
-/// Why a local server is not serving. Every message says which provider, what happened and,
-/// when the server said something, the last lines of its log.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LocalError {
-    /// The settings cannot work (a bad command, a missing model file, an unusable log file).
-    #[error("local model {name}: {message}")]
-    Setup {
-        /// The provider.
-        name: String,
-        /// What is wrong and what to do.
-        message: String,
-    },
-    /// The program could not be started at all.
-    #[error("local model {name}: cannot start `{program}`: {message}")]
-    Spawn {
-        /// The provider.
-        name: String,
-        /// The program.
-        program: String,
-        /// The operating system's reason.
-        message: String,
-    },
-    /// The server exited (before it was ready, or after).
-    #[error("local model {name}: the server exited ({status}){log}")]
-    Exited {
-        /// The provider.
-        name: String,
-        /// Its exit code or signal.
-        status: String,
-        /// What it wrote last.
-        log: Box<LogTail>,
-    },
-    /// The server did not pass its health check in time.
-    #[error(
-        "local model {name}: {url} did not answer 200 within {} ms (last: {last}){log}",
-        after.as_millis()
-    )]
-    Unhealthy {
-        /// The provider.
-        name: String,
-        /// The health URL.
-        url: String,
-        /// How long it had.
-        after: Duration,
-        /// What the health check last got.
-        last: String,
-        /// What it wrote last.
-        log: Box<LogTail>,
-    },
-    /// It failed too many times in a row; the supervisor gave up.
-    #[error("local model {name}: gave up after {failures} failures in a row; the last: {last}")]
-    CrashLoop {
-        /// The provider.
-        name: String,
-        /// Failures in a row.
-        failures: u32,
-        /// The last failure, in words.
-        last: String,
-    },
-    /// It was stopped.
-    #[error("local model {name}: stopped")]
-    Stopped {
-        /// The provider.
-        name: String,
-    },
-}
-
-impl LocalError {
-    /// The first line of the message (without the log's lines).
-    pub fn headline(&self) -> String {
-        self.to_string()
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string()
-    }
-}
-
-/// The last lines a server wrote to its log, for an error message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogTail {
-    /// The log file.
-    pub path: PathBuf,
-    /// Its last lines, indented; empty when they are not worth showing.
-    pub lines: String,
-}
-
-/// "; the last lines of PATH:\n    ..." (or nothing when there are no lines).
-impl std::fmt::Display for LogTail {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.lines.is_empty() {
-            Ok(())
-        } else {
-            write!(
-                f,
-                "; the last lines of {}:\n{}",
-                self.path.display(),
-                self.lines
-            )
-        }
-    }
 }
 
 /// A supervised local server. Starting it returns at once; [`LocalModel::ready`] waits for

@@ -72,7 +72,8 @@ struct Supervisor {
 
 /// How one start of the server ended before it was ready, or that it was stopped.
 enum Start {
-    Ready(Child),
+    /// Healthy; its output starts at this offset of the log.
+    Ready(Child, u64),
     Failed(LocalError),
     Stopped,
 }
@@ -106,7 +107,7 @@ impl Supervisor {
                 Start::Stopped => return self.stopped(),
                 Start::Failed(error) if attempt == 1 => return fail(&self.state, error),
                 Start::Failed(error) => error,
-                Start::Ready(mut child) => {
+                Start::Ready(mut child, from) => {
                     let pid = child.id();
                     let ready_at = Instant::now();
                     self.state.send_modify(|s| s.status = LocalStatus::Ready);
@@ -124,16 +125,17 @@ impl Supervisor {
                         in_a_row = 0;
                     }
                     let status = exit_text(exited);
-                    launch::note(&mut self.plan.log, &format!("the server exited ({status})"));
-                    tracing::warn!(name = %settings.name, %status, "local model exited");
-                    LocalError::Exited {
+                    let error = LocalError::Exited {
                         name: settings.name.clone(),
-                        status,
+                        status: status.clone(),
                         log: Box::new(LogTail {
                             path: settings.log_file.clone(),
-                            lines: String::new(),
+                            lines: launch::log_tail(&settings.log_file, from, TAIL_LINES),
                         }),
-                    }
+                    };
+                    launch::note(&mut self.plan.log, &format!("the server exited ({status})"));
+                    tracing::warn!(name = %settings.name, %status, "local model exited");
+                    error
                 }
             };
             in_a_row += 1;
@@ -215,7 +217,7 @@ impl Supervisor {
             }),
         };
         match outcome {
-            Ok(()) => Start::Ready(child),
+            Ok(()) => Start::Ready(child, from),
             Err(error) => {
                 terminate(&mut child, settings.stop_grace).await;
                 launch::note(&mut self.plan.log, &error.headline());
