@@ -1,21 +1,28 @@
 //! The response cache's table (`llm_cache`) and its lifetime counters (`llm_cache_stats`).
 //!
-//! The cache is not part of the event log, so it has its own connection, owned by its own
-//! thread (`warroom-cache`); everything else holds a cheap, cloneable [`CacheStore`] handle and
-//! sends it requests, like the event writer. SQLite's WAL lets it write beside the writer.
-//! A lookup is one indexed read; the hit and miss counters it produces are kept in memory and
-//! written once the queue is idle, after the reply, so a lookup never waits for a write lock.
+//! The cache is not part of the event log, so it has its own connections, each owned by its
+//! own thread, like the event writer (`cache/threads.rs`): a reader (`warroom-cache-r`,
+//! read-only) answers lookups, and a writer (`warroom-cache-w`) stores answers, purges, and
+//! writes the hit and miss counts that lookups add up in memory, in one transaction every
+//! quarter second at most. So a lookup is one indexed read that never waits behind a write or
+//! a WAL checkpoint (WAL lets readers go on while a writer commits, this one or the event
+//! writer). Everything else holds a cheap, cloneable [`CacheStore`] handle; an answer just put
+//! is served from memory until the writer has committed it, so a lookup right after a put
+//! finds it.
 //!
 //! Knows rows and bytes only: the key is opaque (the caller hashes requests) and the answer's
 //! events are JSON text that the caller encodes and decodes. Never reads the event log.
 
-use std::collections::HashMap;
+mod threads;
+
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use self::threads::{Read, Reader, Shared, Write, Writer};
 use crate::protocol::Millis;
 
 use super::{StoreError, schema};
@@ -74,7 +81,7 @@ pub struct CachedAnswer {
     pub created_at: Millis,
     /// When it stops being served.
     pub expires_at: Millis,
-    /// Hits before this one.
+    /// Hits before this one, as last written (counts are written in batches).
     pub hits: u64,
 }
 
@@ -93,37 +100,35 @@ pub struct CacheStats {
     pub dollars_saved: f64,
 }
 
-/// The owner's handle to the cache. Cheap to clone; the thread stops when the last clone is
-/// dropped, after writing its pending counters.
+/// The owner's handle to the cache. Cheap to clone; the threads stop when the last clone is
+/// dropped, after writing the pending counts.
 #[derive(Debug, Clone)]
 pub struct CacheStore {
-    tx: mpsc::Sender<Request>,
+    reads: mpsc::Sender<Read>,
+    writes: mpsc::Sender<Write>,
+    shared: Arc<Shared>,
     path: PathBuf,
 }
 
 impl CacheStore {
     /// Opens the cache in the database at `db` (creating and migrating the file if needed;
     /// open it after the owner's [`OwnedStore`](super::OwnedStore), which migrates first) and
-    /// starts its thread. Expired entries are purged on the way.
+    /// starts its threads. Expired entries are purged on the way.
     pub fn open(db: &Path, busy_timeout: Duration) -> Result<CacheStore, StoreError> {
         let conn = schema::open_rw(db, busy_timeout)?;
-        let mut actor = Actor {
-            conn,
-            path: db.to_path_buf(),
-            pending: Pending::default(),
-        };
-        actor.purge(Millis::now())?;
-        let (tx, rx) = mpsc::channel(QUEUE);
-        std::thread::Builder::new()
-            .name("warroom-cache".into())
-            .spawn(move || actor.run(rx))
-            .map_err(|source| StoreError::Io {
-                path: db.to_path_buf(),
-                action: "start the cache thread",
-                source,
-            })?;
+        let read_conn = schema::open_ro(db, busy_timeout)?;
+        let shared = Arc::new(Shared::default());
+        let (writes, write_rx) = mpsc::channel(QUEUE);
+        let (reads, read_rx) = mpsc::channel(QUEUE);
+        let mut writer = Writer::new(conn, db, Arc::clone(&shared));
+        writer.purge(Millis::now())?;
+        let reader = Reader::new(read_conn, db, Arc::clone(&shared), writes.clone());
+        threads::spawn(db, "warroom-cache-w", move || writer.run(write_rx))?;
+        threads::spawn(db, "warroom-cache-r", move || reader.run(read_rx))?;
         Ok(CacheStore {
-            tx,
+            reads,
+            writes,
+            shared,
             path: db.to_path_buf(),
         })
     }
@@ -135,54 +140,70 @@ impl CacheStore {
         key: &[u8; KEY_LEN],
         now: Millis,
     ) -> Result<Option<CachedAnswer>, StoreError> {
+        if let Some(entry) = self.shared.recent(key).filter(|e| e.expires_at > now) {
+            self.shared
+                .count(key, Some(entry.cost_usd), now, &self.writes);
+            return Ok(Some(CachedAnswer::from_entry(entry)));
+        }
         let (reply, rx) = oneshot::channel();
-        self.send(Request::Get {
+        let get = Read::Get {
             key: *key,
             now,
             reply,
-        })
-        .await?;
+        };
+        self.reads.send(get).await.map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Queues `entry` for writing (replacing any entry with its key) without waiting. A cache
-    /// may lose an entry: when the queue is full (a stuck disk) it is dropped with a warning
-    /// rather than holding up the caller, and a failed write is logged. Fails only when the
-    /// cache's thread has stopped.
+    /// Queues `entry` for writing (replacing any entry with its key) without waiting; a
+    /// lookup finds it at once. A cache may lose an entry: when the queue is full (a stuck
+    /// disk) it is dropped with a warning rather than holding up the caller, and a failed
+    /// write is logged. Fails only when the cache's threads have stopped.
     pub fn put(&self, entry: CacheEntry) -> Result<(), StoreError> {
-        match self.tx.try_send(Request::Put(Box::new(entry))) {
+        let key = entry.key;
+        let seq = self.shared.remember(entry.clone());
+        match self.writes.try_send(Write::Put(seq, Box::new(entry))) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!(path = %self.path.display(), "cache: queue full, answer not stored");
-                Ok(())
+            Err(e) => {
+                self.shared.forget(&key, seq);
+                match e {
+                    mpsc::error::TrySendError::Full(_) => {
+                        tracing::warn!(path = %self.path.display(), "cache: queue full, answer not stored");
+                        Ok(())
+                    }
+                    mpsc::error::TrySendError::Closed(_) => Err(StoreError::Closed),
+                }
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(StoreError::Closed),
         }
     }
 
     /// The lifetime counters, with every pending count written first.
     pub async fn stats(&self) -> Result<CacheStats, StoreError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Request::Stats { reply }).await?;
+        self.write(Write::Stats { reply }).await?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
     /// Deletes the entries expired at `now`; returns how many.
     pub async fn purge_expired(&self, now: Millis) -> Result<u64, StoreError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Request::Purge { now, reply }).await?;
+        self.write(Write::Purge { now, reply }).await?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Waits until everything queued before it is written (entries and counters).
+    /// Waits until everything queued before it is written: entries, and the counts of every
+    /// lookup that has returned.
     pub async fn flush(&self) -> Result<(), StoreError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Request::Flush { reply }).await?;
+        self.write(Write::Flush { reply }).await?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
-    async fn send(&self, request: Request) -> Result<(), StoreError> {
-        self.tx.send(request).await.map_err(|_| StoreError::Closed)
+    async fn write(&self, request: Write) -> Result<(), StoreError> {
+        self.writes
+            .send(request)
+            .await
+            .map_err(|_| StoreError::Closed)
     }
 }
 
@@ -193,238 +214,21 @@ pub fn read_stats(db: &Path, busy_timeout: Duration) -> Result<CacheStats, Store
     query_stats(&conn).map_err(|e| schema::classify(db, e))
 }
 
-/// How many requests may wait for the cache's thread.
+/// How many requests may wait for each of the cache's threads.
 const QUEUE: usize = 1024;
 
-/// Counts kept in memory are written once this many have gathered, even under steady load.
-const PENDING_MAX: usize = 256;
-
-#[derive(Debug)]
-enum Request {
-    Get {
-        key: [u8; KEY_LEN],
-        now: Millis,
-        reply: oneshot::Sender<Result<Option<CachedAnswer>, StoreError>>,
-    },
-    Put(Box<CacheEntry>),
-    Stats {
-        reply: oneshot::Sender<Result<CacheStats, StoreError>>,
-    },
-    Purge {
-        now: Millis,
-        reply: oneshot::Sender<Result<u64, StoreError>>,
-    },
-    Flush {
-        reply: oneshot::Sender<Result<(), StoreError>>,
-    },
-}
-
-/// Counts not yet written.
-#[derive(Debug, Default)]
-struct Pending {
-    /// Per key: hits and the last hit's time.
-    hits: HashMap<[u8; KEY_LEN], (u64, Millis)>,
-    total_hits: u64,
-    misses: u64,
-    saved_usd: f64,
-    lookups: usize,
-}
-
-struct Actor {
-    conn: Connection,
-    path: PathBuf,
-    pending: Pending,
-}
-
-impl Actor {
-    fn run(&mut self, mut rx: mpsc::Receiver<Request>) {
-        loop {
-            let request = match rx.try_recv() {
-                Ok(request) => request,
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-                // Idle: a good moment to write the counters.
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    self.write_counts_or_log();
-                    match rx.blocking_recv() {
-                        Some(request) => request,
-                        None => break,
-                    }
-                }
-            };
-            self.handle(request);
-            if self.pending.lookups >= PENDING_MAX {
-                self.write_counts_or_log();
-            }
+impl CachedAnswer {
+    fn from_entry(entry: CacheEntry) -> CachedAnswer {
+        CachedAnswer {
+            provider: entry.provider,
+            model: entry.model,
+            events: entry.events,
+            tokens: entry.tokens,
+            cost_usd: entry.cost_usd,
+            created_at: entry.created_at,
+            expires_at: entry.expires_at,
+            hits: 0,
         }
-        self.write_counts_or_log();
-    }
-
-    fn handle(&mut self, request: Request) {
-        match request {
-            Request::Get { key, now, reply } => {
-                let _ = reply.send(self.get(&key, now));
-            }
-            Request::Put(entry) => {
-                if let Err(e) = self.put(&entry) {
-                    tracing::warn!("cache: answer not stored: {e}");
-                }
-            }
-            Request::Stats { reply } => {
-                let result = self
-                    .write_counts()
-                    .and_then(|()| query_stats(&self.conn).map_err(|e| self.classify(e)));
-                let _ = reply.send(result);
-            }
-            Request::Purge { now, reply } => {
-                let _ = reply.send(self.purge(now));
-            }
-            Request::Flush { reply } => {
-                let _ = reply.send(self.write_counts());
-            }
-        }
-    }
-
-    fn get(
-        &mut self,
-        key: &[u8; KEY_LEN],
-        now: Millis,
-    ) -> Result<Option<CachedAnswer>, StoreError> {
-        let found = self
-            .conn
-            .prepare_cached(
-                "SELECT provider, model, events, input_tokens, output_tokens, cached_tokens, \
-                 cache_write_tokens, cost_usd, created_at, expires_at, hits \
-                 FROM llm_cache WHERE key = ?1 AND expires_at > ?2",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_row(params![&key[..], now.0], |row| {
-                    Ok(CachedAnswer {
-                        provider: row.get(0)?,
-                        model: row.get(1)?,
-                        events: row.get(2)?,
-                        tokens: CachedTokens {
-                            input: count(row.get(3)?),
-                            output: count(row.get(4)?),
-                            cached: count(row.get(5)?),
-                            cache_write: count(row.get(6)?),
-                        },
-                        cost_usd: row.get(7)?,
-                        created_at: Millis(row.get(8)?),
-                        expires_at: Millis(row.get(9)?),
-                        hits: count(row.get(10)?),
-                    })
-                })
-                .optional()
-            })
-            .map_err(|e| self.classify(e))?;
-        let pending = &mut self.pending;
-        pending.lookups += 1;
-        match &found {
-            Some(answer) => {
-                let slot = pending.hits.entry(*key).or_insert((0, now));
-                slot.0 += 1;
-                slot.1 = now;
-                pending.total_hits += 1;
-                pending.saved_usd += answer.cost_usd;
-            }
-            None => pending.misses += 1,
-        }
-        Ok(found.map(|mut answer| {
-            // Hits counted in memory but not yet written still count.
-            answer.hits += self.pending.hits.get(key).map_or(0, |(n, _)| *n - 1);
-            answer
-        }))
-    }
-
-    fn put(&mut self, entry: &CacheEntry) -> Result<(), StoreError> {
-        let tokens = entry.tokens;
-        self.conn
-            .prepare_cached(
-                "INSERT INTO llm_cache(key, provider, model, events, input_tokens, output_tokens, \
-                 cached_tokens, cache_write_tokens, cost_usd, created_at, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
-                 ON CONFLICT(key) DO UPDATE SET provider = excluded.provider, \
-                 model = excluded.model, events = excluded.events, \
-                 input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, \
-                 cached_tokens = excluded.cached_tokens, \
-                 cache_write_tokens = excluded.cache_write_tokens, cost_usd = excluded.cost_usd, \
-                 created_at = excluded.created_at, expires_at = excluded.expires_at, hits = 0, \
-                 last_hit_at = NULL",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(params![
-                    &entry.key[..],
-                    entry.provider,
-                    entry.model,
-                    entry.events,
-                    signed(tokens.input),
-                    signed(tokens.output),
-                    signed(tokens.cached),
-                    signed(tokens.cache_write),
-                    entry.cost_usd,
-                    entry.created_at.0,
-                    entry.expires_at.0,
-                ])
-            })
-            .map(|_| ())
-            .map_err(|e| self.classify(e))?;
-        // A hit counted on the entry this one replaces belongs to the old answer.
-        self.pending.hits.remove(&entry.key);
-        Ok(())
-    }
-
-    fn purge(&mut self, now: Millis) -> Result<u64, StoreError> {
-        self.conn
-            .execute(
-                "DELETE FROM llm_cache WHERE expires_at <= ?1",
-                params![now.0],
-            )
-            .map(|n| n as u64)
-            .map_err(|e| self.classify(e))
-    }
-
-    fn write_counts_or_log(&mut self) {
-        if let Err(e) = self.write_counts() {
-            tracing::warn!("cache: counters not written, will retry: {e}");
-        }
-    }
-
-    /// Writes the pending counters in one transaction; keeps them on failure.
-    fn write_counts(&mut self) -> Result<(), StoreError> {
-        if self.pending.lookups == 0 {
-            return Ok(());
-        }
-        let path = self.path.clone();
-        let classify = |e| schema::classify(&path, e);
-        let tx = self.conn.transaction().map_err(classify)?;
-        {
-            let mut hit = tx
-                .prepare_cached(
-                    "UPDATE llm_cache SET hits = hits + ?2, last_hit_at = ?3 WHERE key = ?1",
-                )
-                .map_err(classify)?;
-            for (key, (n, at)) in &self.pending.hits {
-                hit.execute(params![&key[..], signed(*n), at.0])
-                    .map_err(classify)?;
-            }
-            tx.execute(
-                "UPDATE llm_cache_stats SET hits = hits + ?1, misses = misses + ?2, \
-                 saved_usd = saved_usd + ?3 WHERE id = 1",
-                params![
-                    signed(self.pending.total_hits),
-                    signed(self.pending.misses),
-                    self.pending.saved_usd
-                ],
-            )
-            .map_err(classify)?;
-        }
-        tx.commit().map_err(classify)?;
-        self.pending = Pending::default();
-        Ok(())
-    }
-
-    fn classify(&self, error: rusqlite::Error) -> StoreError {
-        schema::classify(&self.path, error)
     }
 }
 
@@ -451,11 +255,11 @@ fn query_stats(conn: &Connection) -> rusqlite::Result<CacheStats> {
 }
 
 /// SQLite integers are signed; counts never go below zero.
-fn count(n: i64) -> u64 {
+pub(crate) fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-fn signed(n: u64) -> i64 {
+pub(crate) fn signed(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 

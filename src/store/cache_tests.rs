@@ -47,12 +47,13 @@ async fn a_stored_answer_is_found_until_it_expires_and_counted() {
         ("openai", "gpt-test")
     );
     assert_eq!(answer.hits, 0);
+    cache.flush().await.unwrap();
     let again = cache
         .get(&[1; KEY_LEN], Millis(1_600))
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(again.hits, 1, "a hit not yet written still counts");
+    assert_eq!(again.hits, 1, "the first hit, written by the flush");
     // At expires_at it is gone: a miss.
     assert_eq!(cache.get(&[1; KEY_LEN], Millis(2_000)).await.unwrap(), None);
 
@@ -119,4 +120,20 @@ fn a_viewer_cannot_read_stats_of_a_missing_database() {
     let (_dir, path) = db();
     let err = read_stats(&path, WAIT).unwrap_err();
     assert!(matches!(err, StoreError::Missing { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_lookup_right_after_a_put_finds_the_entry() {
+    let (_dir, path) = db();
+    let cache = CacheStore::open(&path, WAIT).unwrap();
+    for key in 0..200u8 {
+        cache.put(entry(key, 0.0, 0, i64::MAX)).unwrap();
+        let found = cache.get(&[key; KEY_LEN], Millis(1)).await.unwrap();
+        assert_eq!(found.map(|a| a.events), Some(format!("[{{\"n\":{key}}}]")));
+    }
+    // An expired entry is not served from memory either.
+    cache.put(entry(250, 0.0, 0, 5)).unwrap();
+    assert_eq!(cache.get(&[250; KEY_LEN], Millis(5)).await.unwrap(), None);
+    let stats = cache.stats().await.unwrap();
+    assert_eq!((stats.hits, stats.misses), (200, 1));
 }
