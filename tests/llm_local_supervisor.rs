@@ -17,7 +17,8 @@ use warroom::core::llm::{ChatProvider, ChatRequest, Message, Params, Role, Strea
 
 /// `server.py PORT MODE [PIDFILE]`. Modes: `ok`; `exit` (complains and exits at once);
 /// `never` (health answers 503 forever); `flaky` (healthy, then dies 300 ms later);
-/// `family` (also starts a `sleep` child and writes its pid to PIDFILE).
+/// `family` (also starts a `sleep` child and writes its pid to PIDFILE); `stubborn` (ignores
+/// SIGTERM).
 const SERVER: &str = r#"
 import http.server, json, os, subprocess, sys, threading
 port, mode = int(sys.argv[1]), sys.argv[2]
@@ -25,6 +26,9 @@ print("fake llama-server pid", os.getpid(), "mode", mode, flush=True)
 if mode == "exit":
     print("error: failed to load model: the file is corrupt", file=sys.stderr, flush=True)
     sys.exit(3)
+if mode == "stubborn":
+    import signal
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 if mode == "family":
     child = subprocess.Popen(["sleep", "300"])
     with open(sys.argv[3], "w") as f:
@@ -498,4 +502,22 @@ async fn the_real_llama_cpp_server_is_supervised_and_answers() {
     let next = provider.model().pid().unwrap();
     drop(provider);
     assert!(!alive(next));
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_sigterm_gets_sigkill_after_the_grace_period() {
+    let fixture = Fixture::new();
+    let mut settings = fixture.settings("stubborn");
+    settings.stop_grace = Duration::from_millis(700);
+    let model = LocalModel::spawn(settings).unwrap();
+    model.ready().await.unwrap();
+    let pid = model.pid().unwrap();
+    let started = Instant::now();
+    drop(model);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(700) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    assert!(!alive(pid));
 }
