@@ -691,3 +691,39 @@ async fn recording_through_the_cache_replays_hits_too() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_router_way_records_around_the_cache_and_still_learns_of_hits() {
+    within(async {
+        let server = FakeServer::start(vec![answer(&["once"])]).await;
+        let live = openai(&server);
+        let (_cache_dir, cache) = cache(CacheOptions::default());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.jsonl");
+        let recorder = Recorder::create(&path).unwrap();
+        let r = request("Twice, the router's way.", Some(0.0));
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let call = recorder.begin(live.name(), &r);
+            let (started, hit) = match cache.stream(live.as_ref(), &r).await {
+                Ok(answer) => (Ok(answer.stream), answer.cache_hit),
+                Err(e) => (Err(e), false),
+            };
+            let outcome = match call.follow(started) {
+                Ok(stream) => read_all(stream).await,
+                Err(e) => Outcome::Refused(e),
+            };
+            seen.push((outcome, hit));
+        }
+        assert_eq!(
+            seen.iter().map(|(_, hit)| *hit).collect::<Vec<_>>(),
+            [false, true]
+        );
+        let replay = ReplayProvider::open("demo", &path).unwrap();
+        assert_eq!(replay.len(), 2, "the hit was recorded too");
+        for (outcome, _) in &seen {
+            assert_eq!(&run(&replay, &r).await, outcome);
+        }
+    })
+    .await;
+}

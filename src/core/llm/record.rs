@@ -2,7 +2,9 @@
 //! (created with mode 0600: prompts hold the person's code), and a [`RecordingProvider`] wraps
 //! any provider so that every call through it is recorded — the request, every event the
 //! caller received, and how it ended (done, refused, failed, cut, or dropped by the caller).
-//! Message text, tool arguments and answer text pass through the key redaction first.
+//! Message text, tool arguments and answer text pass through the key redaction first. A caller
+//! that does not hold a provider to wrap (the router, recording what its response cache
+//! answered too) uses [`Recorder::begin`] and [`RecordedCall::follow`] around any call.
 //! `replay.rs` serves such a file back.
 //!
 //! An exchange is written when its call ends (at `Done`, at the error, or when the caller drops
@@ -153,35 +155,31 @@ impl ChatProvider for RecordingProvider {
         request: &'a ChatRequest,
     ) -> BoxFuture<'a, Result<LlmStream, LlmError>> {
         Box::pin(async move {
-            let call = Call {
-                recorder: self.recorder.clone(),
-                provider: self.inner.name().to_string(),
-                // Of the request as sent, so that the same request matches it on replay.
-                hash: Fingerprint::of_request(request).to_string(),
-                request: redact_request(request),
-                started_at: Millis::now(),
-                started: Instant::now(),
-            };
-            match self.inner.stream(request).await {
-                Err(error) => {
-                    let outcome = Outcome::Refused {
-                        error: RecordedError::from(&error),
-                    };
-                    call.finish(Vec::new(), outcome);
-                    Err(error)
-                }
-                Ok(stream) => Ok(Box::pin(Tap {
-                    stream,
-                    events: Vec::new(),
-                    call: Some(call),
-                }) as LlmStream),
-            }
+            let call = self.recorder.begin(self.inner.name(), request);
+            call.follow(self.inner.stream(request).await)
         })
     }
 }
 
-/// One call being recorded.
-struct Call {
+impl Recorder {
+    /// Starts recording one call of `request` to the provider named `provider`; hand its
+    /// result to [`RecordedCall::follow`]. For callers that do not go through a
+    /// [`RecordingProvider`] (the router, to record answers its response cache gave too).
+    pub fn begin(&self, provider: &str, request: &ChatRequest) -> RecordedCall {
+        RecordedCall {
+            recorder: self.clone(),
+            provider: provider.to_string(),
+            // Of the request as sent, so that the same request matches it on replay.
+            hash: Fingerprint::of_request(request).to_string(),
+            request: redact_request(request),
+            started_at: Millis::now(),
+            started: Instant::now(),
+        }
+    }
+}
+
+/// One call being recorded, from [`Recorder::begin`].
+pub struct RecordedCall {
     recorder: Recorder,
     provider: String,
     hash: String,
@@ -190,7 +188,27 @@ struct Call {
     started: Instant,
 }
 
-impl Call {
+impl RecordedCall {
+    /// Records how the call started: a refusal at once, or the stream, which is passed
+    /// through unchanged and written when it ends (at `Done`, at an error, at its end, or when
+    /// it is dropped).
+    pub fn follow(self, started: Result<LlmStream, LlmError>) -> Result<LlmStream, LlmError> {
+        match started {
+            Err(error) => {
+                let outcome = Outcome::Refused {
+                    error: RecordedError::from(&error),
+                };
+                self.finish(Vec::new(), outcome);
+                Err(error)
+            }
+            Ok(stream) => Ok(Box::pin(Tap {
+                stream,
+                events: Vec::new(),
+                call: Some(self),
+            })),
+        }
+    }
+
     fn finish(self, events: Vec<StreamEvent>, outcome: Outcome) {
         let exchange = Exchange {
             v: FORMAT,
@@ -212,7 +230,7 @@ struct Tap {
     stream: LlmStream,
     events: Vec<StreamEvent>,
     /// `None` once written.
-    call: Option<Call>,
+    call: Option<RecordedCall>,
 }
 
 impl Tap {
