@@ -162,7 +162,7 @@ fn cache(options: CacheOptions) -> (tempfile::TempDir, ResponseCache) {
     let dir = tempfile::tempdir().unwrap();
     let store = CacheStore::open(&dir.path().join("state.db"), WAIT).unwrap();
     // $0.01 per completion token: each hit of the 3-token answers saves $0.03.
-    let price = Arc::new(|_: &str, usage: &Usage| usage.output_tokens as f64 * 0.01);
+    let price = Arc::new(|_: &str, _: &str, usage: &Usage| usage.output_tokens as f64 * 0.01);
     (dir, ResponseCache::new(store, options).with_pricing(price))
 }
 
@@ -724,6 +724,71 @@ async fn the_router_way_records_around_the_cache_and_still_learns_of_hits() {
         for (outcome, _) in &seen {
             assert_eq!(&run(&replay, &r).await, outcome);
         }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_the_router_a_hit_is_marked_and_costs_nothing() {
+    use std::collections::HashMap;
+    use warroom::config::{Config, ModelRef, RoleConfig};
+    use warroom::core::llm::router::{CallContext, EventSink, Router};
+    use warroom::protocol::{AgentId, Event, LlmCallId, RunId};
+
+    within(async {
+        let server = FakeServer::start(vec![answer(&["Hel", "lo!"])]).await;
+        let mut config = Config::default();
+        config.roles.insert(
+            "analyst".into(),
+            RoleConfig {
+                models: vec![ModelRef::parse("openai/gpt-4o").unwrap()],
+                temperature: Some(0.0),
+                max_tokens: None,
+                origin: None,
+            },
+        );
+        let providers = HashMap::from([("openai".to_string(), openai(&server))]);
+        let (tx, mut events) = tokio::sync::mpsc::channel(256);
+        let (_dir, cache) = cache(CacheOptions::default());
+        let router = Router::new(&config, &providers, EventSink::Channel(tx))
+            .unwrap()
+            .with_opener(Arc::new(cache.clone()));
+        let mut texts = Vec::new();
+        for call in 1..=2 {
+            let ctx = CallContext {
+                run: RunId(1),
+                agent: AgentId(1),
+                call: LlmCallId(call),
+                role: "analyst".into(),
+            };
+            let r = ChatRequest {
+                model: String::new(),
+                ..request("Say hello.", None)
+            };
+            let stream = router.stream(ctx, r).await.unwrap();
+            texts.push(read_all(stream).await.text());
+        }
+        assert_eq!(texts, ["Hello!", "Hello!"]);
+        assert_eq!(
+            server.request_count(),
+            1,
+            "the role's temperature 0 made it cacheable"
+        );
+        let mut ended = Vec::new();
+        while ended.len() < 2 {
+            let (_, event) = events.recv().await.unwrap();
+            if let Event::LlmCallEnded {
+                cache_hit,
+                cost_usd,
+                ..
+            } = event
+            {
+                ended.push((cache_hit, cost_usd));
+            }
+        }
+        assert!(!ended[0].0, "the first call was live");
+        assert_eq!(ended[1], (true, 0.0), "a hit is marked and costs nothing");
+        assert_eq!(cache.stats().await.unwrap().hits, 1);
     })
     .await;
 }

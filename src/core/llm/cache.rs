@@ -13,7 +13,8 @@
 //! Whether an answer came from the cache is told beside the stream, in
 //! [`CachedStream::cache_hit`], never inside it, so the events stay those of the provider. Use
 //! [`ResponseCache::stream`] with any provider (the router's way: one cache for every link of
-//! a chain), or wrap a provider in a [`CachingProvider`]. A cache that fails (a locked or
+//! a chain; `ResponseCache` is the router's `Opener`), or wrap a provider in a
+//! [`CachingProvider`]. A cache that fails (a locked or
 //! broken database) only logs and lets the call through: it never fails a call.
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use futures_util::future::BoxFuture;
 use futures_util::stream;
 
 use super::fingerprint::Fingerprint;
+use super::router::{Opened, Opener};
 use super::{ChatProvider, ChatRequest, LlmError, LlmStream, StreamEvent, Usage};
 use crate::config::CacheConfig;
 use crate::protocol::Millis;
@@ -68,9 +70,9 @@ impl CacheOptions {
     }
 }
 
-/// Dollars a call of `model` with this usage costs: what each later hit saves. The router
-/// passes its price book (and 0 for local models).
-pub type Pricing = Arc<dyn Fn(&str, &Usage) -> f64 + Send + Sync>;
+/// Dollars a call to (provider, model) with this usage costs: what each later hit saves. The
+/// router passes its price book (`Router::cost`: $0 for a provider on this machine).
+pub type Pricing = Arc<dyn Fn(&str, &str, &Usage) -> f64 + Send + Sync>;
 
 /// An answer with where it came from.
 pub struct CachedStream {
@@ -188,6 +190,24 @@ impl ResponseCache {
     }
 }
 
+/// The router's hook: with `Router::with_opener(Arc::new(cache))` every link of every chain
+/// goes through the cache, and each call's `cache_hit` reaches `LlmCallEnded`.
+impl Opener for ResponseCache {
+    fn open<'a>(
+        &'a self,
+        provider: &'a dyn ChatProvider,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<Opened, LlmError>> {
+        Box::pin(async move {
+            let answer = self.stream(provider, request).await?;
+            Ok(Opened {
+                stream: answer.stream,
+                cache_hit: answer.cache_hit,
+            })
+        })
+    }
+}
+
 /// A provider whose deterministic answers are cached. Its [`ChatProvider::stream`] hides
 /// whether the cache answered; [`CachingProvider::stream_cached`] tells.
 #[derive(Clone)]
@@ -274,7 +294,7 @@ impl Saver {
         let cost_usd = self
             .pricing
             .as_ref()
-            .map_or(0.0, |price| price(&self.model, &usage));
+            .map_or(0.0, |price| price(&self.provider, &self.model, &usage));
         let created_at = Millis::now();
         let ttl_ms = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX);
         let entry = CacheEntry {
