@@ -1,6 +1,7 @@
 //! Concrete providers from `[providers.NAME]` tables: the settings each provider takes, with
 //! the key read through `credentials` (the key goes into the provider's settings and nowhere
-//! else). Does no network IO: a provider connects on its first call.
+//! else). Does no network IO: a provider connects on its first call; a `local` provider starts
+//! its server process here and the first call waits for it to be ready.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +9,9 @@ use std::sync::Arc;
 use crate::config::{Config, ProviderConfig, ProviderKind};
 use crate::core::llm::anthropic::{AnthropicProvider, AnthropicSettings};
 use crate::core::llm::credentials::{self, describe_source};
+use crate::core::llm::local::{LocalProvider, LocalSettings};
 use crate::core::llm::openai::{OpenAiProvider, OpenAiSettings};
+use crate::core::llm::replay::ReplayProvider;
 use crate::core::llm::{ChatProvider, LlmError};
 
 /// The providers that some role's chain names, built from config, by name. Providers no role
@@ -42,7 +45,6 @@ pub fn build_provider(
 ) -> Result<Arc<dyn ChatProvider>, LlmError> {
     let key = credentials::resolve(name, config)?;
     let key_source = describe_source(config);
-    #[allow(unreachable_patterns)] // kinds added later are built where they are defined
     match config.kind {
         ProviderKind::OpenAi => {
             let mut settings = OpenAiSettings::new(name, config.url());
@@ -68,9 +70,12 @@ pub fn build_provider(
             settings.idle_timeout = config.idle_timeout();
             Ok(Arc::new(AnthropicProvider::new(settings)?))
         }
-        _ => Err(LlmError::Config(format!(
-            "provider {name}: kind {:?} is not built by the router",
-            config.kind.name()
-        ))),
+        ProviderKind::Replay => Ok(Arc::new(ReplayProvider::from_config(name, config)?)),
+        ProviderKind::Local => {
+            let settings = LocalSettings::from_config(name, config)?;
+            let provider =
+                LocalProvider::spawn(settings).map_err(|e| LlmError::Config(e.to_string()))?;
+            Ok(Arc::new(provider))
+        }
     }
 }
