@@ -120,9 +120,15 @@ fn env_values_are_toml_or_strings() {
 }
 
 #[test]
-fn warroom_log_is_not_config() {
+fn warroom_log_and_test_variables_are_not_config() {
     let (config, sources) = load(LoadOptions {
-        env: env(&[("WARROOM_LOG", "trace"), ("RUST_LOG", "debug")]),
+        env: env(&[
+            ("WARROOM_LOG", "trace"),
+            ("RUST_LOG", "debug"),
+            ("WARROOM_LLM_HOME", "/tmp/llm"),
+            ("WARROOM_TEST_LLM_URL", "http://127.0.0.1:1/v1"),
+            ("WARROOM_BENCH_QUICK", "1"),
+        ]),
         ..LoadOptions::default()
     })
     .unwrap();

@@ -15,8 +15,13 @@ pub(crate) const ENV_PREFIX: &str = "WARROOM_";
 
 /// `WARROOM_*` variables that are not config and must be left alone: `WARROOM_LOG` is the
 /// tracing filter of warroom's own log, read by the logging setup; `WARROOM_DETECT_PORTS` lists
-/// the local ports zero config probes (`core::llm::detect`).
-pub const NOT_CONFIG: &[&str] = &["WARROOM_LOG", "WARROOM_DETECT_PORTS"];
+/// the local ports zero config probes (`core::llm::detect`); `WARROOM_LLM_HOME` is where
+/// `scripts/local-llm.sh` keeps its server and models.
+pub const NOT_CONFIG: &[&str] = &["WARROOM_LOG", "WARROOM_DETECT_PORTS", "WARROOM_LLM_HOME"];
+
+/// Variables under this prefix belong to warroom's own tests and benchmarks
+/// (`WARROOM_TEST_LLM_URL`, `WARROOM_BENCH_QUICK`, ...), never to config.
+const NOT_CONFIG_PREFIXES: &[&str] = &["WARROOM_TEST_", "WARROOM_BENCH_"];
 
 /// The environment variable that sets `section.key`.
 pub fn env_name(section: &str, key: &str) -> String {
@@ -30,7 +35,10 @@ pub fn env_name(section: &str, key: &str) -> String {
 /// The layer of one `WARROOM_*` variable, or `None` for a variable that is not config
 /// (another prefix, or one of [`NOT_CONFIG`]).
 pub(crate) fn env_layer(var: &str, value: &str) -> Option<Result<ConfigLayer, ConfigError>> {
-    if !var.starts_with(ENV_PREFIX) || NOT_CONFIG.contains(&var) {
+    if !var.starts_with(ENV_PREFIX)
+        || NOT_CONFIG.contains(&var)
+        || NOT_CONFIG_PREFIXES.iter().any(|p| var.starts_with(p))
+    {
         return None;
     }
     let found = SECTIONS.iter().find_map(|(section, keys)| {

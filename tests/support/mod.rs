@@ -56,7 +56,15 @@ impl Tmux {
 
     /// Runs a tmux command on this server.
     pub fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
+        let mut command = Command::new("tmux");
+        // The server inherits this environment: keep the test run's own WARROOM_* settings
+        // (such as the real-model URL) away from the binary under test.
+        for (name, _) in std::env::vars() {
+            if name.starts_with("WARROOM_") {
+                command.env_remove(name);
+            }
+        }
+        let out = command
             .arg("-L")
             .arg(&self.socket)
             .args(args)
