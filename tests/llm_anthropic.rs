@@ -6,11 +6,11 @@
 
 mod support;
 
-use std::future::Future;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::{Value, json};
+use support::chat_chunks::within;
 use support::fake_http::{Blackhole, FakeServer, Script, refused_url};
 use warroom::core::llm::anthropic::{AnthropicProvider, AnthropicSettings};
 use warroom::core::llm::{
@@ -20,13 +20,6 @@ use warroom::core::llm::{
 
 const KEY: &str = "sk-ant-api03-test-key-0123456789abcdef";
 const KEY_SOURCE: &str = "environment variable ANTHROPIC_API_KEY";
-
-/// Runs a test body under a deadline so that no fault can hang the suite.
-async fn within<T>(body: impl Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(20), body)
-        .await
-        .expect("the test hung")
-}
 
 fn settings(base_url: &str) -> AnthropicSettings {
     AnthropicSettings {

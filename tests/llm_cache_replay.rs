@@ -9,7 +9,6 @@
 
 mod support;
 
-use std::future::Future;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
@@ -18,6 +17,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use serde_json::json;
+use support::chat_chunks::{call_fragment, finish, text, usage, within};
 use support::fake_http::{FakeServer, Script};
 use warroom::core::llm::cache::{CacheOptions, CachingProvider, ResponseCache, read_stats};
 use warroom::core::llm::openai::{OpenAiProvider, OpenAiSettings};
@@ -31,13 +31,6 @@ use warroom::store::cache::CacheStore;
 
 const KEY: &str = "sk-test-0123456789abcdefghij";
 const WAIT: Duration = Duration::from_secs(5);
-
-/// Runs a test body under a deadline so that no fault can hang the suite.
-async fn within<T>(body: impl Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(30), body)
-        .await
-        .expect("the test hung")
-}
 
 fn openai(server: &FakeServer) -> Arc<dyn ChatProvider> {
     let settings = OpenAiSettings {
@@ -65,37 +58,10 @@ fn request(text: &str, temperature: Option<f32>) -> ChatRequest {
     }
 }
 
-fn text(t: &str) -> String {
-    json!({"choices": [{"index": 0, "delta": {"content": t}, "finish_reason": null}]}).to_string()
-}
-
-fn finish(reason: &str) -> String {
-    json!({"choices": [{"index": 0, "delta": {}, "finish_reason": reason}]}).to_string()
-}
-
-fn usage(prompt: u64, completion: u64) -> String {
-    json!({"choices": [], "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-        "total_tokens": prompt + completion}})
-    .to_string()
-}
-
-fn call_fragment(id: Option<&str>, name: Option<&str>, args: &str) -> String {
-    let mut call = json!({"index": 0, "function": {"arguments": args}});
-    if let Some(id) = id {
-        call["id"] = json!(id);
-        call["type"] = json!("function");
-    }
-    if let Some(name) = name {
-        call["function"]["name"] = json!(name);
-    }
-    json!({"choices": [{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": null}]})
-        .to_string()
-}
-
 /// A whole answer: `words` as text deltas, stop, usage, [DONE].
 fn answer(words: &[&str]) -> Script {
     let mut data: Vec<String> = words.iter().map(|w| text(w)).collect();
-    data.extend([finish("stop"), usage(12, 3), "[DONE]".into()]);
+    data.extend([finish("stop"), usage(12, 3, 0), "[DONE]".into()]);
     Script::sse(data)
 }
 
@@ -435,10 +401,10 @@ fn a_small_run() -> (Vec<ChatRequest>, Vec<Script>) {
     let scripts = vec![
         answer(&["Hel", "lo!"]),
         Script::sse([
-            call_fragment(Some("call_1"), Some("read_file"), "{\"pa"),
-            call_fragment(None, None, "th\": \"main.rs\"}"),
+            call_fragment(0, Some("call_1"), Some("read_file"), "{\"pa"),
+            call_fragment(0, None, None, "th\": \"main.rs\"}"),
             finish("tool_calls"),
-            usage(30, 9),
+            usage(30, 9, 0),
             "[DONE]".into(),
         ]),
         Script::json(429, r#"{"error":{"message":"slow down"}}"#).header("retry-after", "2"),

@@ -7,11 +7,11 @@
 
 mod support;
 
-use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::StreamExt;
 use serde_json::{Value, json};
+use support::chat_chunks::{call_fragment, finish, text, usage, within};
 use support::fake_http::{Blackhole, FakeServer, Script, refused_url};
 use warroom::core::llm::openai::{OpenAiProvider, OpenAiSettings};
 use warroom::core::llm::{
@@ -21,13 +21,6 @@ use warroom::core::llm::{
 
 const KEY: &str = "sk-test-0123456789abcdefghij";
 const KEY_SOURCE: &str = "environment variable OPENAI_API_KEY";
-
-/// Runs a test body under a deadline so that no fault can hang the suite.
-async fn within<T>(body: impl Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(30), body)
-        .await
-        .expect("the test hung")
-}
 
 fn settings(base_url: &str) -> OpenAiSettings {
     OpenAiSettings {
@@ -65,35 +58,6 @@ fn read_file_tool() -> ToolSpec {
         parameters: json!({"type": "object", "properties": {"path": {"type": "string"}},
             "required": ["path"]}),
     }
-}
-
-fn text(t: &str) -> String {
-    json!({"id": "c", "object": "chat.completion.chunk",
-        "choices": [{"index": 0, "delta": {"content": t}, "finish_reason": null}]})
-    .to_string()
-}
-
-fn finish(reason: &str) -> String {
-    json!({"choices": [{"index": 0, "delta": {}, "finish_reason": reason}]}).to_string()
-}
-
-fn usage(prompt: u64, completion: u64, cached: u64) -> String {
-    json!({"choices": [], "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-        "total_tokens": prompt + completion, "prompt_tokens_details": {"cached_tokens": cached}}})
-    .to_string()
-}
-
-fn call_fragment(index: usize, id: Option<&str>, name: Option<&str>, args: &str) -> String {
-    let mut call = json!({"index": index, "function": {"arguments": args}});
-    if let Some(id) = id {
-        call["id"] = json!(id);
-        call["type"] = json!("function");
-    }
-    if let Some(name) = name {
-        call["function"]["name"] = json!(name);
-    }
-    json!({"choices": [{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": null}]})
-        .to_string()
 }
 
 /// A whole good answer: "Hello!" in two pieces, stop, usage, [DONE].

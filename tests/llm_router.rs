@@ -8,13 +8,13 @@
 mod support;
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use serde_json::json;
+use support::chat_chunks::{text, within};
 use support::fake_http::{FakeServer, Script};
 use warroom::config::{Config, ModelRef, ProviderConfig, ProviderKind, RoleConfig};
 use warroom::core::llm::openai::{OpenAiProvider, OpenAiSettings};
@@ -25,16 +25,6 @@ use warroom::protocol::{AgentId, EventId, LlmCallId, RunId};
 use warroom::store::{OwnedStore, Reader, StoreOptions};
 
 const KEY: &str = "sk-test-router-0123456789abcdef";
-
-async fn within<T>(body: impl Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(30), body)
-        .await
-        .expect("the test hung")
-}
-
-fn text(t: &str) -> String {
-    json!({"choices": [{"index": 0, "delta": {"content": t}, "finish_reason": null}]}).to_string()
-}
 
 /// "Hello!" in two pieces, 12 prompt tokens (2 cached), 3 completion tokens.
 fn hello() -> Script {

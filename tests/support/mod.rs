@@ -4,6 +4,7 @@
 // Test-only code: failing loudly is the point.
 #![allow(dead_code, clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
+pub mod chat_chunks;
 pub mod fake_http;
 
 use std::path::{Path, PathBuf};
