@@ -55,6 +55,10 @@ id_newtype!(
     /// A memory entry, unique within the repository's database.
     MemoryId(i64)
 );
+id_newtype!(
+    /// A proposed patch, unique within the repository's database (`patches` table).
+    PatchId(i64)
+);
 
 /// Milliseconds since the Unix epoch, UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -593,6 +597,70 @@ pub enum Event {
         /// The paths, relative to the repository.
         paths: Vec<String>,
     },
+    /// The observer found how to build, test and run the repository.
+    RepoDetected {
+        /// Languages seen ("rust", "python", ...).
+        languages: Vec<String>,
+        /// The build command, if any.
+        build: Option<String>,
+        /// The test command, if any.
+        test: Option<String>,
+        /// The run command, if any.
+        run: Option<String>,
+        /// Where each command came from ("package.json scripts.test", "repo config", ...).
+        sources: Vec<String>,
+    },
+    /// The verifier ran the tests; the verdict comes from exit codes and parsed results.
+    TestsRan {
+        /// The agent that ran them.
+        agent: AgentId,
+        /// What the run was for: "baseline", "patch 3", ...
+        label: String,
+        /// The command line.
+        command: String,
+        /// The process's exit code (`None` when it was killed).
+        exit_code: Option<i32>,
+        /// Names of the tests that passed.
+        passed: Vec<String>,
+        /// Names of the tests that failed.
+        failed: Vec<String>,
+        /// How long it took.
+        duration_ms: u64,
+    },
+    /// An analyst proposed a patch (the diff of its worktree against the run's base).
+    PatchProposed {
+        /// The patch.
+        patch: PatchId,
+        /// The task it serves.
+        task: Option<TaskId>,
+        /// The agent that wrote it.
+        agent: AgentId,
+        /// The files it touches, relative to the repository.
+        files: Vec<String>,
+        /// The unified diff.
+        diff: String,
+    },
+    /// The verifier judged a patch.
+    PatchJudged {
+        /// The patch.
+        patch: PatchId,
+        /// Whether the target tests pass and nothing that passed before fails now.
+        verified: bool,
+        /// Why, in words (the tests that still fail, the ones that broke, ...).
+        reason: String,
+    },
+    /// A patch was applied to the person's working tree.
+    PatchApplied {
+        /// The patch.
+        patch: PatchId,
+        /// The files it changed.
+        files: Vec<String>,
+    },
+    /// An applied patch was taken back out of the person's working tree.
+    PatchRolledBack {
+        /// The patch.
+        patch: PatchId,
+    },
     /// Something failed; the person should see it.
     ErrorRaised {
         /// The agent it concerns, if any.
@@ -632,6 +700,12 @@ impl Event {
             Event::MemoryForgotten { .. } => "memory_forgotten",
             Event::ChatMessagePosted { .. } => "chat_message_posted",
             Event::FilesChanged { .. } => "files_changed",
+            Event::RepoDetected { .. } => "repo_detected",
+            Event::TestsRan { .. } => "tests_ran",
+            Event::PatchProposed { .. } => "patch_proposed",
+            Event::PatchJudged { .. } => "patch_judged",
+            Event::PatchApplied { .. } => "patch_applied",
+            Event::PatchRolledBack { .. } => "patch_rolled_back",
             Event::ErrorRaised { .. } => "error_raised",
         }
     }
@@ -650,7 +724,9 @@ impl Event {
             | Event::ToolCallBegan { agent, .. }
             | Event::ToolOutputDelta { agent, .. }
             | Event::ToolCallEnded { agent, .. }
-            | Event::ApprovalRequested { agent, .. } => Some(*agent),
+            | Event::ApprovalRequested { agent, .. }
+            | Event::TestsRan { agent, .. }
+            | Event::PatchProposed { agent, .. } => Some(*agent),
             Event::LogLine { agent, .. }
             | Event::MemoryWritten { agent, .. }
             | Event::ErrorRaised { agent, .. } => *agent,
@@ -680,7 +756,13 @@ impl Event {
             | Event::RunStarted { .. }
             | Event::RunStateChanged { .. }
             | Event::RunFinished { .. }
-            | Event::FilesChanged { .. } => Some(LogLevel::Info),
+            | Event::FilesChanged { .. }
+            | Event::RepoDetected { .. }
+            | Event::TestsRan { .. }
+            | Event::PatchProposed { .. }
+            | Event::PatchJudged { .. }
+            | Event::PatchApplied { .. }
+            | Event::PatchRolledBack { .. } => Some(LogLevel::Info),
             _ => None,
         }
     }
@@ -725,6 +807,11 @@ pub enum Command {
     ForgetMemory {
         /// The entry.
         memory: MemoryId,
+    },
+    /// Take an applied patch back out of the working tree.
+    RollbackPatch {
+        /// The patch.
+        patch: PatchId,
     },
 }
 

@@ -147,6 +147,39 @@ fn all_events() -> Vec<Event> {
         Event::FilesChanged {
             paths: vec!["src/lib.rs".into()],
         },
+        Event::RepoDetected {
+            languages: vec!["python".into()],
+            build: None,
+            test: Some("python3 -m pytest -q".into()),
+            run: None,
+            sources: vec!["pyproject.toml [tool.pytest.ini_options]".into()],
+        },
+        Event::TestsRan {
+            agent: AgentId(3),
+            label: "baseline".into(),
+            command: "cargo test".into(),
+            exit_code: Some(101),
+            passed: vec!["a::ok".into()],
+            failed: vec!["a::broken".into()],
+            duration_ms: 1200,
+        },
+        Event::PatchProposed {
+            patch: PatchId(1),
+            task: Some(TaskId(2)),
+            agent: AgentId(2),
+            files: vec!["src/lib.rs".into()],
+            diff: "--- a/src/lib.rs\n+++ b/src/lib.rs\n".into(),
+        },
+        Event::PatchJudged {
+            patch: PatchId(1),
+            verified: false,
+            reason: "a::broken still fails".into(),
+        },
+        Event::PatchApplied {
+            patch: PatchId(1),
+            files: vec!["src/lib.rs".into()],
+        },
+        Event::PatchRolledBack { patch: PatchId(1) },
         Event::ErrorRaised {
             agent: Some(AgentId(2)),
             source: "llm".into(),
@@ -174,6 +207,7 @@ fn all_commands() -> Vec<Command> {
         Command::ForgetMemory {
             memory: MemoryId(3),
         },
+        Command::RollbackPatch { patch: PatchId(1) },
     ]
 }
 
@@ -205,7 +239,13 @@ fn variant_count(event: &Event) -> usize {
         | Event::MemoryForgotten { .. }
         | Event::ChatMessagePosted { .. }
         | Event::FilesChanged { .. }
-        | Event::ErrorRaised { .. } => 25,
+        | Event::RepoDetected { .. }
+        | Event::TestsRan { .. }
+        | Event::PatchProposed { .. }
+        | Event::PatchJudged { .. }
+        | Event::PatchApplied { .. }
+        | Event::PatchRolledBack { .. }
+        | Event::ErrorRaised { .. } => 31,
     }
 }
 

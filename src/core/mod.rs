@@ -8,6 +8,7 @@
 //! work. Cancelling runs and tasks, deciding approvals and forgetting memory are real.
 
 pub mod llm;
+pub mod tools;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -147,6 +148,8 @@ pub fn plan(
             Some((run, _)) => vec![Effect::Append(run, Event::MemoryForgotten { memory: *memory })],
             None => Vec::new(),
         },
+        // Carried out by the driver, which owns the working tree.
+        Command::RollbackPatch { .. } => Vec::new(),
     }
 }
 

@@ -211,6 +211,12 @@ pub(super) fn apply(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<(
         | Event::ToolCallEnded { .. }
         | Event::ChatMessagePosted { .. }
         | Event::FilesChanged { .. }
+        | Event::RepoDetected { .. }
+        | Event::TestsRan { .. }
+        | Event::PatchProposed { .. }
+        | Event::PatchJudged { .. }
+        | Event::PatchApplied { .. }
+        | Event::PatchRolledBack { .. }
         | Event::ErrorRaised { .. } => {}
     }
     Ok(())

@@ -1,0 +1,1 @@
+//! Placeholder: filled in by the tools work of issue 4.
