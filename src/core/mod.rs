@@ -8,7 +8,9 @@
 //! work. Cancelling runs and tasks, deciding approvals and forgetting memory are real.
 
 pub mod llm;
+pub mod patches;
 pub mod tools;
+pub mod worktree;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
