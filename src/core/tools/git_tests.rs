@@ -1,0 +1,1 @@
+//! Tests of git_status and git_diff on real repositories.
