@@ -399,7 +399,7 @@ async fn fallback_router(
             ],
             temperature: None,
             max_tokens: None,
-            origin: None,
+            ..RoleConfig::default()
         },
     );
     let providers: HashMap<String, Arc<dyn ChatProvider>> = HashMap::from([

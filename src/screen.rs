@@ -29,7 +29,11 @@ pub fn war_room(ctx: &Context) -> Result<()> {
         let (mut app, after) = start(ctx, Mode::Owner)?;
         let store = owned.store.clone();
         let reader = Reader::open(&ctx.paths.db, busy).map_err(|e| eyre!("{e}"))?;
-        let (core, core_task) = crate::core::spawn(store.clone(), reader);
+        let team = crate::core::TeamOptions {
+            config: ctx.config.clone(),
+            approve: None,
+        };
+        let (core, core_task) = crate::core::spawn(store.clone(), reader, team);
         let feed = Feed::Owner { store, core };
         let exit = screen(&mut app, ctx, feed, after).await;
         core_task.abort();

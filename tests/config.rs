@@ -242,7 +242,7 @@ fn every_key_changed() -> Config {
             ],
             temperature: Some(0.2),
             max_tokens: Some(4096),
-            origin: None,
+            ..RoleConfig::default()
         },
     );
     config.pricing.insert(

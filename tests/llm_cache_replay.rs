@@ -710,7 +710,7 @@ async fn behind_the_router_a_hit_is_marked_and_costs_nothing() {
                 models: vec![ModelRef::parse("openai/gpt-4o").unwrap()],
                 temperature: Some(0.0),
                 max_tokens: None,
-                origin: None,
+                ..RoleConfig::default()
             },
         );
         let providers = HashMap::from([("openai".to_string(), openai(&server))]);

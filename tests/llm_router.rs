@@ -58,7 +58,7 @@ fn role(models: &[&str]) -> RoleConfig {
         models: models.iter().map(|m| ModelRef::parse(m).unwrap()).collect(),
         temperature: None,
         max_tokens: None,
-        origin: None,
+        ..RoleConfig::default()
     }
 }
 

@@ -43,7 +43,17 @@ pub const MAP_SECTIONS: &[(&str, &[&str])] = &[
             "file",
         ],
     ),
-    ("roles", &["models", "temperature", "max_tokens"]),
+    (
+        "roles",
+        &[
+            "models",
+            "temperature",
+            "max_tokens",
+            "tools",
+            "prompt",
+            "about",
+        ],
+    ),
     ("pricing", &["input", "output", "cached", "cache_write"]),
 ];
 
@@ -311,7 +321,7 @@ impl Serialize for ModelRef {
 
 /// `[roles.ROLE]`: the models a role's agents use and their default sampling. Equality ignores
 /// `origin`: two roles that behave alike are equal wherever they were written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct RoleConfig {
     /// Primary first, then fallbacks in order.
     pub models: Vec<ModelRef>,
@@ -321,6 +331,15 @@ pub struct RoleConfig {
     /// Default most tokens to generate (a request's own value wins).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
+    /// The tools the role's agents may call (`None`: the role's built-in set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools: Option<Vec<String>>,
+    /// The role's system prompt file (`None`: `assets/prompts/<role>.md`, built in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<std::path::PathBuf>,
+    /// What the role does, in one line, for the planner choosing whom to delegate to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
     /// Where `models` was set (or the role first appeared), for the reference check's message.
     #[serde(skip)]
     pub origin: Option<Origin>,
@@ -331,6 +350,9 @@ impl PartialEq for RoleConfig {
         self.models == other.models
             && self.temperature == other.temperature
             && self.max_tokens == other.max_tokens
+            && self.tools == other.tools
+            && self.prompt == other.prompt
+            && self.about == other.about
     }
 }
 
@@ -412,6 +434,31 @@ pub(crate) struct RoleLayer {
     models: Option<Located<ModelChain>>,
     temperature: Option<Temperature>,
     max_tokens: Option<Bounded<u32, 1, 10_000_000>>,
+    tools: Option<ToolNames>,
+    prompt: Option<FilePath>,
+    about: Option<String>,
+}
+
+/// A list of tool names: lowercase letters, digits and `_`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ToolNames(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for ToolNames {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let names = Vec::<String>::deserialize(deserializer)?;
+        for name in &names {
+            let valid = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !valid {
+                return Err(serde::de::Error::custom(format_args!(
+                    "invalid tool name {name:?}: tool names are lowercase letters, digits and \"_\" (e.g. \"read_file\")"
+                )));
+            }
+        }
+        Ok(ToolNames(names))
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -461,6 +508,9 @@ impl MapLayers {
                 models: Vec::new(),
                 temperature: None,
                 max_tokens: None,
+                tools: None,
+                prompt: None,
+                about: None,
                 origin: layer.origin.clone(),
             });
             let layer = layer.value;
@@ -473,6 +523,15 @@ impl MapLayers {
             }
             if let Some(max_tokens) = layer.max_tokens {
                 role.max_tokens = Some(max_tokens.0);
+            }
+            if let Some(tools) = layer.tools {
+                role.tools = Some(tools.0);
+            }
+            if let Some(prompt) = layer.prompt {
+                role.prompt = Some(prompt.0);
+            }
+            if let Some(about) = layer.about {
+                role.about = Some(about);
             }
         }
         for (model, layer) in self.pricing {
@@ -596,8 +655,8 @@ fn relative_to_file(path: PathBuf, origin: Option<&Origin>) -> PathBuf {
 }
 
 /// Checks what only the whole config can tell (a later layer may complete an entry): every
-/// `openai` provider has a URL, every role has models, and every model names a provider that
-/// some layer defines.
+/// `openai` provider has a URL, every role without models has `[roles.default]` to borrow
+/// them from, and every model names a provider that some layer defines.
 pub fn check_references(config: &Config) -> Result<(), ConfigError> {
     for (name, provider) in &config.providers {
         check_local_keys(name, provider)?;
@@ -619,9 +678,14 @@ pub fn check_references(config: &Config) -> Result<(), ConfigError> {
             key: key_path(&["roles", name, "models"]),
             message,
         };
-        if role.models.is_empty() {
+        let has_default = config
+            .roles
+            .get("default")
+            .is_some_and(|d| !d.models.is_empty());
+        if role.models.is_empty() && !has_default {
             return Err(check(format!(
-                "missing: role {name:?} needs models = [\"provider/model\", ...]"
+                "missing: role {name:?} needs models = [\"provider/model\", ...] (or define \
+                 [roles.default] for it to use)"
             )));
         }
         for entry in &role.models {

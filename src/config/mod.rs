@@ -18,6 +18,7 @@ mod error;
 mod llm;
 mod overrides;
 mod settings;
+mod team;
 mod values;
 
 use std::path::{Path, PathBuf};
@@ -30,9 +31,11 @@ pub use llm::{
 };
 pub use overrides::{NOT_CONFIG, env_name};
 pub use settings::{
-    BudgetConfig, CacheConfig, ColorChoice, Config, ConfigLayer, LogConfig, RouterConfig, SECTIONS,
-    StoreConfig, UiConfig, WatchConfig,
+    ApprovalsConfig, BudgetConfig, CacheConfig, ColorChoice, Config, ConfigLayer, LogConfig,
+    RepoConfig, RouterConfig, SECTIONS, SandboxConfig, StoreConfig, TeamConfig, UiConfig,
+    WatchConfig,
 };
+pub use team::Policy;
 
 /// What to read. Tests build one by hand; the program uses [`LoadOptions::from_environment`].
 #[derive(Debug, Clone, Default)]

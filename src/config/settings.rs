@@ -16,6 +16,7 @@ use super::llm::{
     Located, MapLayers, PriceConfig, PriceLayer, ProviderConfig, ProviderLayer, RoleConfig,
     RoleLayer,
 };
+use super::team::{CommandOverride, Policy, Prefixes};
 use super::values::{Dollars, Tokens};
 use crate::store::StoreOptions;
 
@@ -213,6 +214,63 @@ sections! {
         ttl_secs: u64 as Bounded<u64, 1, 31_536_000> = 604_800;
         /// Cache only requests with temperature 0 (a sampled answer is one draw of many).
         only_deterministic: bool = true;
+    }
+
+    /// `[team]`: how the agent team works on a run.
+    [team] TeamConfig / TeamLayer, expecting "a table of [team] settings" {
+        /// Tasks that run at once (1..=64).
+        concurrency: usize as Bounded<usize, 1, 64> = 4;
+        /// Patches the analyst may try before the run asks the person for help (1..=20).
+        max_attempts: u32 as Bounded<u32, 1, 20> = 3;
+        /// Model turns one agent may take for one task or attempt (1..=200).
+        max_steps: u32 as Bounded<u32, 1, 200> = 16;
+        /// Bytes of a tool's output sent back to a model (1024..=1048576).
+        tool_output_bytes: usize as Bounded<usize, 1024, 1_048_576> = 12_000;
+    }
+
+    /// `[sandbox]`: limits of every command an agent runs (tests included).
+    [sandbox] SandboxConfig / SandboxLayer, expecting "a table of [sandbox] settings" {
+        /// CPU seconds (1..=86400).
+        cpu_secs: u64 as Bounded<u64, 1, 86_400> = 300;
+        /// Address space in MiB (64..=1048576).
+        memory_mb: u64 as Bounded<u64, 64, 1_048_576> = 4096;
+        /// Largest file a command may write, in MiB (1..=1048576).
+        file_size_mb: u64 as Bounded<u64, 1, 1_048_576> = 512;
+        /// Processes (1..=100000).
+        processes: u64 as Bounded<u64, 1, 100_000> = 512;
+        /// Wall-clock seconds before the whole process tree is killed (1..=86400).
+        timeout_secs: u64 as Bounded<u64, 1, 86_400> = 300;
+        /// Output kept per command, in KiB, head and tail (1..=65536).
+        output_kb: usize as Bounded<usize, 1, 65_536> = 256;
+    }
+
+    /// `[approvals]`: what agents may do without asking.
+    [approvals] ApprovalsConfig / ApprovalsLayer, expecting "a table of [approvals] settings" {
+        /// Writing a patch into the run's worktree.
+        patch: Policy = Policy::Auto;
+        /// Running a command in the sandbox.
+        command: Policy = Policy::Auto;
+        /// Applying a verified patch to the working tree.
+        apply: Policy = Policy::Ask;
+        /// A command that needs the network, a path outside the worktree, or runs without a
+        /// sandbox.
+        outside: Policy = Policy::Ask;
+        /// Command prefixes that run without asking (inside the sandbox).
+        allow: Vec<String> as Prefixes = Vec::new();
+        /// Command prefixes that always ask.
+        ask: Vec<String> as Prefixes = Vec::new();
+        /// Command prefixes that are refused.
+        deny: Vec<String> as Prefixes = Vec::new();
+    }
+
+    /// `[repo]`: overrides of what the observer detects; empty = detect.
+    [repo] RepoConfig / RepoLayer, expecting "a table of [repo] settings" {
+        /// The build command.
+        build: String as CommandOverride = String::new();
+        /// The test command.
+        test: String as CommandOverride = String::new();
+        /// The run command.
+        run: String as CommandOverride = String::new();
     }
 }
 

@@ -27,8 +27,12 @@ fn never_pending(_: RunId, _: ApprovalId) -> bool {
 
 #[test]
 fn a_goal_without_a_run_starts_one_that_says_why_it_is_blocked() {
+    let no_team = CoreState {
+        no_team: Some(NO_TEAM.into()),
+        ..CoreState::default()
+    };
     let effects = plan(
-        &CoreState::default(),
+        &no_team,
         &Command::SubmitGoal {
             text: "fix it".into(),
         },
@@ -50,6 +54,7 @@ fn a_goal_without_a_run_starts_one_that_says_why_it_is_blocked() {
 fn a_goal_while_a_run_is_active_is_refused_in_chat() {
     let state = CoreState {
         current: Some((RunId(4), RunState::Working)),
+        ..CoreState::default()
     };
     let effects = plan(
         &state,
@@ -104,6 +109,7 @@ fn cancelling_a_task_cancels_its_unfinished_subtree_only() {
 fn only_pending_approvals_are_decided_and_cancel_ends_only_the_active_run() {
     let state = CoreState {
         current: Some((RunId(2), RunState::AwaitingApproval)),
+        ..CoreState::default()
     };
     let decide = Command::DecideApproval {
         run: RunId(2),

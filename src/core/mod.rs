@@ -1,14 +1,14 @@
-//! The core: carries out `Command`s from front ends (the owner's screen, and viewers through
-//! the `commands` table) and records what happened as `Event`s in the store. Never imports the
-//! UI. The decisions are a pure function ([`plan`]) over a small state; the driver ([`run`])
-//! performs the effects.
-//!
-//! This build has no agent team yet (the LLM providers and agents arrive with later issues):
-//! a new goal is recorded as a run and marked blocked with that reason, so nothing pretends to
-//! work. Cancelling runs and tasks, deciding approvals and forgetting memory are real.
+//! The core: carries out `Command`s from front ends (the owner's screen, headless mode, and
+//! viewers through the `commands` table) and records what happened as `Event`s in the store.
+//! Never imports the UI. The decisions are a pure function ([`plan`]) over a small state; the
+//! driver ([`run`]) performs the effects: it readies the agent team (`team::setup`) and starts
+//! one team per run, forwarding decisions, chat and cancels to the live run. When no model can
+//! be reached, a new goal is recorded as a run marked blocked with the reason and the way to
+//! configure one, so nothing pretends to work.
 
 pub mod llm;
 pub mod patches;
+pub mod team;
 pub mod tools;
 pub mod worktree;
 
@@ -17,17 +17,25 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::protocol::{ChatRole, Command, Event, LogLevel, RunId, RunState, TaskId, TaskStatus};
+use crate::config::{Config, Policy};
+use crate::protocol::{
+    ChatRole, Command, Event, LogLevel, PatchId, RunId, RunState, TaskId, TaskStatus,
+};
 use crate::store::{Reader, Store, StoreError, TaskRow};
+pub use team::RunInput;
 
-/// Why a new goal cannot progress in this build.
-pub const NO_TEAM: &str = "no agent team in this build yet: the goal is recorded, but nothing will work on it until the LLM-provider and agent-team parts land";
+/// Why a new goal cannot progress before the team is ready.
+pub const NO_TEAM: &str = "the agent team is not ready yet (its models are still being looked for)";
 
 /// What the core needs to know to decide.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CoreState {
     /// The run the chat talks to: the newest one.
     pub current: Option<(RunId, RunState)>,
+    /// Why no team can work on a goal; `None` when the team is ready.
+    pub no_team: Option<String>,
+    /// The run whose team works in this process.
+    pub live: Option<RunId>,
 }
 
 /// What the driver must do.
@@ -42,6 +50,10 @@ pub enum Effect {
     },
     /// Append an event to a run.
     Append(RunId, Event),
+    /// Pass an input to the run's live team.
+    Forward(RunId, RunInput),
+    /// Take an applied patch back out of the working tree.
+    Rollback(PatchId),
 }
 
 /// Decides what a command does. `tasks` gives the tasks of a run (for cancelling subtrees);
@@ -65,25 +77,53 @@ pub fn plan(
                     ),
                 },
             )],
-            None => vec![Effect::StartRun {
-                goal: text.clone(),
-                then: vec![
-                    Event::ChatMessagePosted {
-                        role: ChatRole::User,
-                        text: text.clone(),
-                    },
-                    Event::RunStateChanged {
-                        state: RunState::Blocked,
-                        reason: NO_TEAM.into(),
-                    },
-                    Event::LogLine {
-                        agent: None,
-                        level: LogLevel::Warn,
-                        text: NO_TEAM.into(),
-                    },
-                ],
-            }],
+            None => match &state.no_team {
+                None => vec![Effect::StartRun {
+                    goal: text.clone(),
+                    then: Vec::new(),
+                }],
+                Some(reason) => vec![Effect::StartRun {
+                    goal: text.clone(),
+                    then: vec![
+                        Event::ChatMessagePosted {
+                            role: ChatRole::User,
+                            text: text.clone(),
+                        },
+                        Event::RunStateChanged {
+                            state: RunState::Blocked,
+                            reason: reason.clone(),
+                        },
+                        Event::LogLine {
+                            agent: None,
+                            level: LogLevel::Warn,
+                            text: reason.clone(),
+                        },
+                    ],
+                }],
+            },
         },
+        Command::SendChat { text } if live(state).is_some() => match live(state) {
+            Some(run) => vec![Effect::Forward(run, RunInput::Chat { text: text.clone() })],
+            None => Vec::new(),
+        },
+        Command::CancelRun { run } if live(state) == Some(*run) => {
+            vec![Effect::Forward(*run, RunInput::Cancel { by: by.to_string() })]
+        }
+        Command::CancelTask { run, task } if live(state) == Some(*run) => {
+            vec![Effect::Forward(*run, RunInput::CancelTask { task: *task })]
+        }
+        Command::DecideApproval {
+            run,
+            approval,
+            decision,
+        } if live(state) == Some(*run) => vec![Effect::Forward(
+            *run,
+            RunInput::Decide {
+                approval: *approval,
+                decision: decision.clone(),
+                by: by.to_string(),
+            },
+        )],
         Command::SendChat { text } => match state.current {
             Some((run, _)) => vec![
                 Effect::Append(
@@ -97,7 +137,7 @@ pub fn plan(
                     run,
                     Event::ChatMessagePosted {
                         role: ChatRole::System,
-                        text: "no planner is running in this build; your message is kept in the run's log".into(),
+                        text: "no planner is working on this run (it has ended, or no model is configured); your message is kept in the run's log".into(),
                     },
                 ),
             ],
@@ -150,13 +190,24 @@ pub fn plan(
             Some((run, _)) => vec![Effect::Append(run, Event::MemoryForgotten { memory: *memory })],
             None => Vec::new(),
         },
-        // Carried out by the driver, which owns the working tree.
-        Command::RollbackPatch { .. } => Vec::new(),
+        Command::RollbackPatch { patch } => vec![Effect::Rollback(*patch)],
     }
+}
+
+/// The run with a live team, if it is the current one and has not ended.
+fn live(state: &CoreState) -> Option<RunId> {
+    state.live.filter(|run| {
+        state
+            .current
+            .is_some_and(|(c, s)| c == *run && !s.is_terminal())
+    })
 }
 
 /// Folds a committed event into the core's state.
 pub fn observe(state: &mut CoreState, run: RunId, event: &Event) {
+    if matches!(event, Event::RunFinished { .. }) && state.live == Some(run) {
+        state.live = None;
+    }
     match event {
         Event::RunStarted { .. } => state.current = Some((run, RunState::Planning)),
         Event::RunStateChanged { state: s, .. } | Event::RunFinished { state: s, .. }
@@ -205,19 +256,61 @@ impl CoreHandle {
     }
 }
 
+/// How the owner process's team works.
+#[derive(Debug, Clone)]
+pub struct TeamOptions {
+    /// The effective config (models, roles, approvals, sandbox).
+    pub config: Config,
+    /// Headless `--approve auto|deny`: the answer to every "ask".
+    pub approve: Option<Policy>,
+}
+
 /// Starts the core on the current tokio runtime.
-pub fn spawn(store: Store, reader: Reader) -> (CoreHandle, tokio::task::JoinHandle<()>) {
+pub fn spawn(
+    store: Store,
+    reader: Reader,
+    team: TeamOptions,
+) -> (CoreHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(256);
-    let task = tokio::spawn(run(store, reader, rx));
+    let task = tokio::spawn(run(store, reader, rx, team));
     (CoreHandle { tx }, task)
+}
+
+/// What the driver holds besides the pure state.
+struct Driver {
+    store: Store,
+    team: Option<team::TeamEnv>,
+    options: TeamOptions,
+    runs: HashMap<RunId, team::RunHandle>,
 }
 
 /// The driver: commands from the screen and from the `commands` table, until the screen's
 /// sender is dropped.
-async fn run(store: Store, reader: Reader, mut rx: mpsc::Receiver<Command>) {
-    let mut state = CoreState::default();
+async fn run(store: Store, reader: Reader, mut rx: mpsc::Receiver<Command>, options: TeamOptions) {
+    let mut state = CoreState {
+        no_team: Some(NO_TEAM.into()),
+        ..CoreState::default()
+    };
     if let Ok(Some(latest)) = reader.latest_run() {
         state.current = Some((latest.id, latest.state));
+    }
+    let mut driver = Driver {
+        store: store.clone(),
+        team: None,
+        options,
+        runs: HashMap::new(),
+    };
+    let next_patch = reader.max_patch_id().map(|id| id.0 + 1).unwrap_or(1);
+    match team::setup::prepare(&driver.options.config, &store, next_patch).await {
+        Ok(ready) => {
+            tracing::info!(models = %ready.models, "core: the team is ready");
+            driver.team = Some(ready.env);
+            state.no_team = None;
+        }
+        Err(why) => {
+            tracing::warn!("core: no team: {why}");
+            state.no_team = Some(why);
+        }
     }
     let mut committed = store.subscribe();
     let mut viewers = tokio::time::interval(Duration::from_millis(500));
@@ -227,30 +320,50 @@ async fn run(store: Store, reader: Reader, mut rx: mpsc::Receiver<Command>) {
             command = rx.recv() => {
                 let Some(command) = command else { break };
                 let effects = decide(&reader, &state, &command, "owner");
-                perform_all(&store, &mut state, effects).await;
+                perform_all(&mut driver, &mut state, effects).await;
             }
             batch = committed.recv() => match batch {
                 Ok(batch) => batch.iter().for_each(|r| observe(&mut state, r.run, &r.event)),
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                     if let Ok(Some(latest)) = reader.latest_run() {
                         state.current = Some((latest.id, latest.state));
+                        if latest.state.is_terminal() && state.live == Some(latest.id) {
+                            state.live = None;
+                        }
                     }
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             },
-            _ = viewers.tick() => match store.take_commands().await {
-                Ok(commands) => for command in commands {
-                    match command {
-                        Ok(command) => {
-                            let effects = decide(&reader, &state, &command, "viewer");
-                            perform_all(&store, &mut state, effects).await;
+            _ = viewers.tick() => {
+                driver.runs.retain(|_, handle| !handle.join.is_finished());
+                if state.live.is_some_and(|run| !driver.runs.contains_key(&run)) {
+                    state.live = None;
+                }
+                match store.take_commands().await {
+                    Ok(commands) => for command in commands {
+                        match command {
+                            Ok(command) => {
+                                let effects = decide(&reader, &state, &command, "viewer");
+                                perform_all(&mut driver, &mut state, effects).await;
+                            }
+                            Err(message) => report(&store, &state, message).await,
                         }
-                        Err(message) => report(&store, &state, message).await,
-                    }
-                },
-                Err(e) => tracing::warn!("core: cannot read viewer commands: {e}"),
-            },
+                    },
+                    Err(e) => tracing::warn!("core: cannot read viewer commands: {e}"),
+                }
+            }
         }
+    }
+    for handle in driver.runs.values() {
+        let _ = handle
+            .tx
+            .send(RunInput::Cancel {
+                by: "warroom shutting down".into(),
+            })
+            .await;
+    }
+    for (_, handle) in driver.runs.drain() {
+        let _ = tokio::time::timeout(Duration::from_secs(3), handle.join).await;
     }
 }
 
@@ -265,31 +378,126 @@ fn decide(reader: &Reader, state: &CoreState, command: &Command, by: &str) -> Ve
     plan(state, command, &tasks, &pending, by)
 }
 
-async fn perform_all(store: &Store, state: &mut CoreState, effects: Vec<Effect>) {
+async fn perform_all(driver: &mut Driver, state: &mut CoreState, effects: Vec<Effect>) {
     for effect in effects {
-        if let Err(e) = perform(store, state, effect).await {
+        if let Err(e) = perform(driver, state, effect).await {
             tracing::error!("core: {e}");
         }
     }
 }
 
-async fn perform(store: &Store, state: &mut CoreState, effect: Effect) -> Result<(), StoreError> {
+async fn perform(
+    driver: &mut Driver,
+    state: &mut CoreState,
+    effect: Effect,
+) -> Result<(), StoreError> {
+    let store = driver.store.clone();
     match effect {
         Effect::StartRun { goal, then } => {
             let repo = store.paths().repo.to_string_lossy().into_owned();
             let run = store.create_run(&goal, &repo).await?;
-            observe(state, run, &Event::RunStarted { goal, repo });
+            observe(
+                state,
+                run,
+                &Event::RunStarted {
+                    goal: goal.clone(),
+                    repo,
+                },
+            );
+            let start_team = then.is_empty();
             for event in then {
                 observe(state, run, &event);
                 store.append(run, event).await?;
+            }
+            if let (true, Some(env)) = (start_team, driver.team.clone()) {
+                let mut rules = team::policy::Rules::new(driver.options.config.approvals.clone());
+                if let Some(policy) = driver.options.approve {
+                    rules.override_asks(policy);
+                }
+                let handle = team::start(env, run, goal, rules);
+                driver.runs.insert(run, handle);
+                state.live = Some(run);
             }
         }
         Effect::Append(run, event) => {
             observe(state, run, &event);
             store.append(run, event).await?;
         }
+        Effect::Forward(run, input) => {
+            let sent = match driver.runs.get(&run) {
+                Some(handle) => handle.tx.send(input).await.is_ok(),
+                None => false,
+            };
+            if !sent {
+                state.live = None;
+                report(
+                    &store,
+                    state,
+                    format!("run {run} has no live team any more"),
+                )
+                .await;
+            }
+        }
+        Effect::Rollback(patch) => rollback(&store, state, patch).await,
     }
     Ok(())
+}
+
+/// Takes an applied patch back out of the working tree and records it in the patch's run.
+async fn rollback(store: &Store, state: &CoreState, patch: PatchId) {
+    let busy = Duration::from_secs(5);
+    let db = store.paths().db.clone();
+    let repo = store.paths().repo.clone();
+    let done = tokio::task::spawn_blocking(move || -> Result<(RunId, Vec<String>), String> {
+        let reader = Reader::open(&db, busy).map_err(|e| e.to_string())?;
+        let row = reader
+            .patch(patch)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("there is no patch {patch}"))?;
+        if row.state != crate::store::PatchState::Applied {
+            return Err(format!(
+                "patch {patch} is not applied (it is {})",
+                row.state.as_str()
+            ));
+        }
+        let diff = row
+            .diff
+            .ok_or_else(|| format!("patch {patch} has no readable diff in the database"))?;
+        let files = patches::rollback(&repo, &diff).map_err(|e| e.to_string())?;
+        Ok((row.run, files))
+    })
+    .await;
+    match done {
+        Ok(Ok((run, files))) => {
+            let _ = store.append(run, Event::PatchRolledBack { patch }).await;
+            let _ = store
+                .append(
+                    run,
+                    Event::LogLine {
+                        agent: None,
+                        level: LogLevel::Info,
+                        text: format!("patch {patch} rolled back from {}", files.join(", ")),
+                    },
+                )
+                .await;
+        }
+        Ok(Err(message)) => {
+            report(
+                store,
+                state,
+                format!("rollback of patch {patch}: {message}"),
+            )
+            .await
+        }
+        Err(e) => {
+            report(
+                store,
+                state,
+                format!("rollback of patch {patch} stopped: {e}"),
+            )
+            .await
+        }
+    }
 }
 
 async fn report(store: &Store, state: &CoreState, message: String) {

@@ -57,7 +57,7 @@ impl Detection {
                 }],
                 temperature: None,
                 max_tokens: None,
-                origin: None,
+                ..RoleConfig::default()
             },
         );
     }

@@ -160,6 +160,11 @@ impl Router {
                         .is_some_and(|p| p.is_local()),
                 });
             }
+            // A role with no models of its own (one that only sets a prompt or tools) uses
+            // the default role's chain.
+            if links.is_empty() {
+                continue;
+            }
             chains.insert(
                 role.clone(),
                 Chain {

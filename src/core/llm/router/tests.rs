@@ -123,7 +123,7 @@ fn config(roles: &[(&str, &[&str])]) -> Config {
                 models: models.iter().map(|m| ModelRef::parse(m).unwrap()).collect(),
                 temperature: None,
                 max_tokens: None,
-                origin: None,
+                ..RoleConfig::default()
             },
         );
     }

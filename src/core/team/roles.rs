@@ -1,0 +1,414 @@
+//! What each role does with a task. The observer detects the repo's commands (the Repo
+//! Runner), has the verifier run the baseline, and looks for the fault with read-only tools.
+//! The analyst runs the fix loop: it patches the worktree, the verifier runs the tests and
+//! judges the diff, and the trimmed failures go back to the analyst until a patch is verified
+//! or the attempts are spent. Other roles run the tool loop on their task. Every model
+//! conversation is an [`Agent`] state machine; [`drive`] performs its effects.
+
+use std::sync::Arc;
+
+use super::agent::{Agent, Effect, Input};
+use super::prompts;
+use super::shared::{Shared, lock};
+use super::toolbox;
+use super::verdict::judge;
+use super::verify;
+use crate::core::tools::detect::{self, Overrides};
+use crate::core::worktree::Worktree;
+use crate::protocol::{AgentId, AgentStatus, Event, LogLevel, PatchId, TaskId, TaskStatus};
+
+/// How a task ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskOutcome {
+    /// Done; what was found or done.
+    Done(String),
+    /// The analyst's patch is verified.
+    Verified {
+        /// The patch.
+        patch: PatchId,
+        /// Its diff.
+        diff: String,
+        /// The files it touches.
+        files: Vec<String>,
+    },
+    /// The task cannot go on without the person; a summary of where it stands.
+    NeedsHelp(String),
+    /// The task failed.
+    Failed(String),
+}
+
+/// One task given to one agent.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The task.
+    pub task: TaskId,
+    /// Its title.
+    pub title: String,
+    /// The role doing it.
+    pub role: String,
+    /// The agent doing it.
+    pub agent: AgentId,
+}
+
+/// Runs `job` to its end.
+pub async fn run(shared: Arc<Shared>, job: Job, worktree: Arc<Worktree>) -> TaskOutcome {
+    match job.role.as_str() {
+        "observer" => observe(&shared, &job).await,
+        "analyst" => fix(&shared, &job, &worktree).await,
+        _ => custom(&shared, &job).await,
+    }
+}
+
+async fn observe(shared: &Arc<Shared>, job: &Job) -> TaskOutcome {
+    let Some(ws) = shared.workspace() else {
+        return TaskOutcome::Failed("the run's worktree is not ready".into());
+    };
+    let repo_config = &shared.env.config.repo;
+    let overrides = Overrides {
+        build: Some(repo_config.build.clone()).filter(|s| !s.is_empty()),
+        test: Some(repo_config.test.clone()).filter(|s| !s.is_empty()),
+        run: Some(repo_config.run.clone()).filter(|s| !s.is_empty()),
+    };
+    let root = ws.root().to_path_buf();
+    let profile =
+        match tokio::task::spawn_blocking(move || detect::detect_with(&root, &overrides)).await {
+            Ok(profile) => profile,
+            Err(e) => return TaskOutcome::Failed(format!("repo detection stopped: {e}")),
+        };
+    let mut sources = Vec::new();
+    for (what, command) in [
+        ("build", &profile.build),
+        ("test", &profile.test),
+        ("run", &profile.run),
+    ] {
+        if let Some(command) = command {
+            sources.push(format!("{what}: {}", command.source));
+        }
+    }
+    sources.extend(profile.notes.iter().cloned());
+    shared
+        .emit(Event::RepoDetected {
+            languages: profile.languages.clone(),
+            build: profile.build.as_ref().map(|c| c.line.clone()),
+            test: profile.test.as_ref().map(|c| c.line.clone()),
+            run: profile.run.as_ref().map(|c| c.line.clone()),
+            sources,
+        })
+        .await;
+    let has_tests = profile.test.is_some();
+    let description = profile.describe().join("\n");
+    *lock(&shared.profile) = Some(profile);
+    if !has_tests {
+        return TaskOutcome::NeedsHelp(format!(
+            "I found no test command in this repository, so I cannot reproduce the problem or \
+             verify a fix. {description}\nSet one in .warroom/config.toml ([repo] test = \"...\") \
+             and start the goal again."
+        ));
+    }
+    shared.progress(job.task, 0.3).await;
+    // The verifier runs the baseline: its verdicts compare against this run.
+    let verifier = shared.verifier().await;
+    shared
+        .status(verifier, AgentStatus::CallingTool, Some(job.task))
+        .await;
+    let baseline = verify::run_tests(shared, verifier, "baseline").await;
+    shared.status(verifier, AgentStatus::Idle, None).await;
+    let baseline = match baseline {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            return TaskOutcome::Failed(format!("the baseline test run failed to start: {e}"));
+        }
+    };
+    let tests_line = baseline.tool_output().content;
+    *lock(&shared.baseline) = Some(baseline.run.clone());
+    shared.progress(job.task, 0.6).await;
+    let brief = format!(
+        "Goal: {}\n\nHow this repository is built and tested:\n{description}\n\nThe tests, run \
+         once before any change:\n{tests_line}",
+        shared.goal
+    );
+    let findings = match converse(shared, job, brief).await {
+        Ok(summary) => summary,
+        // The observer's notes help the analyst but are not needed: go on without them.
+        Err(why) => {
+            shared
+                .log(Some(job.agent), LogLevel::Warn, format!("observer: {why}"))
+                .await;
+            String::new()
+        }
+    };
+    let mut found = format!("Tests before any change:\n{tests_line}");
+    if !findings.is_empty() {
+        found.push_str(&format!("\n\nThe observer's notes:\n{findings}"));
+    }
+    lock(&shared.findings).push(found);
+    TaskOutcome::Done(format!(
+        "{} failing, {} passing before any change",
+        baseline.run.failed.len(),
+        baseline.run.passed.len()
+    ))
+}
+
+async fn fix(shared: &Arc<Shared>, job: &Job, worktree: &Arc<Worktree>) -> TaskOutcome {
+    let Some(baseline) = lock(&shared.baseline).clone() else {
+        return TaskOutcome::Failed(
+            "there is no baseline test run to judge patches against".into(),
+        );
+    };
+    let max_attempts = shared.env.config.team.max_attempts;
+    let (mut agent, allowed) = match machine(shared, &job.role) {
+        Ok(m) => m,
+        Err(why) => return TaskOutcome::Failed(why),
+    };
+    let mut input = Input::Start {
+        brief: brief(shared, job),
+    };
+    let mut last_reason = String::new();
+    for attempt in 1..=max_attempts {
+        shared
+            .emit(Event::TaskStatusChanged {
+                task: job.task,
+                status: TaskStatus::Running,
+                attempt,
+            })
+            .await;
+        let said = drive(shared, job, &mut agent, &allowed, input).await;
+        if let Err(why) = &said {
+            shared
+                .log(Some(job.agent), LogLevel::Warn, format!("analyst: {why}"))
+                .await;
+        }
+        let tree = Arc::clone(worktree);
+        let diff = match tokio::task::spawn_blocking(move || tree.diff()).await {
+            Ok(Ok(diff)) => diff,
+            Ok(Err(e)) => {
+                return TaskOutcome::Failed(format!("cannot read the worktree's diff: {e}"));
+            }
+            Err(e) => return TaskOutcome::Failed(format!("cannot read the worktree's diff: {e}")),
+        };
+        if diff.trim().is_empty() {
+            last_reason = match &said {
+                Err(why) => format!("attempt {attempt} ended without a change: {why}"),
+                Ok(_) => format!("attempt {attempt} ended without changing any file"),
+            };
+            shared
+                .log(Some(job.agent), LogLevel::Warn, last_reason.clone())
+                .await;
+            input = Input::Feedback {
+                text: "You have not changed any file yet. Change the code with apply_patch or \
+                       write_file, then answer in words."
+                    .into(),
+            };
+            continue;
+        }
+        let files = files_of(&diff);
+        let patch = shared.next_patch();
+        shared
+            .emit(Event::PatchProposed {
+                patch,
+                task: Some(job.task),
+                agent: job.agent,
+                files: files.clone(),
+                diff: diff.clone(),
+            })
+            .await;
+        let verdict = verify_patch(shared, job, attempt, &baseline).await;
+        let (verdict, excerpt) = match verdict {
+            Ok(v) => v,
+            Err(why) => return TaskOutcome::Failed(why),
+        };
+        shared
+            .emit(Event::PatchJudged {
+                patch,
+                verified: verdict.verified,
+                reason: verdict.reason.clone(),
+            })
+            .await;
+        if verdict.verified {
+            return TaskOutcome::Verified { patch, diff, files };
+        }
+        last_reason = format!("patch {patch}: {}", verdict.reason);
+        shared
+            .progress(job.task, f64::from(attempt) / f64::from(max_attempts))
+            .await;
+        let hints = lock(&shared.hints).join("\n");
+        input = Input::Feedback {
+            text: format!(
+                "The verifier ran the tests on your change and it is not good yet: {}.\n\n{}{}",
+                verdict.reason,
+                excerpt,
+                if hints.is_empty() {
+                    String::new()
+                } else {
+                    format!("\n\nThe person says:\n{hints}")
+                }
+            ),
+        };
+    }
+    TaskOutcome::NeedsHelp(format!(
+        "{max_attempts} attempt(s) and no verified patch. Last: {last_reason}. The worktree keeps \
+         the last change; tell me a hint in chat and I will try again."
+    ))
+}
+
+/// The verifier's run on a patch, as a child task of the fix.
+async fn verify_patch(
+    shared: &Arc<Shared>,
+    job: &Job,
+    attempt: u32,
+    baseline: &super::verdict::TestRun,
+) -> Result<(super::verdict::Verdict, String), String> {
+    let verifier = shared.verifier().await;
+    let task = shared.next_task();
+    shared
+        .emit(Event::TaskCreated {
+            task,
+            parent: Some(job.task),
+            title: format!("Verify attempt {attempt}: run the tests"),
+            deps: Vec::new(),
+            owner: Some(verifier),
+        })
+        .await;
+    shared
+        .emit(Event::TaskStatusChanged {
+            task,
+            status: TaskStatus::Running,
+            attempt: 1,
+        })
+        .await;
+    shared
+        .status(verifier, AgentStatus::CallingTool, Some(task))
+        .await;
+    let outcome = verify::run_tests(shared, verifier, &format!("attempt {attempt}")).await;
+    shared.status(verifier, AgentStatus::Idle, None).await;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            shared
+                .emit(Event::TaskStatusChanged {
+                    task,
+                    status: TaskStatus::Failed,
+                    attempt: 1,
+                })
+                .await;
+            return Err(format!("the verifier could not run the tests: {e}"));
+        }
+    };
+    let verdict = judge(baseline, &outcome.run);
+    shared
+        .emit(Event::TaskStatusChanged {
+            task,
+            status: if verdict.verified {
+                TaskStatus::Done
+            } else {
+                TaskStatus::Failed
+            },
+            attempt: 1,
+        })
+        .await;
+    Ok((verdict, outcome.tool_output().content))
+}
+
+async fn custom(shared: &Arc<Shared>, job: &Job) -> TaskOutcome {
+    match converse(shared, job, brief(shared, job)).await {
+        Ok(summary) => {
+            lock(&shared.findings).push(format!("{} ({}): {summary}", job.title, job.role));
+            TaskOutcome::Done(summary)
+        }
+        Err(why) => TaskOutcome::Failed(why),
+    }
+}
+
+/// The brief of a task: the goal, the task, and what earlier tasks found.
+fn brief(shared: &Shared, job: &Job) -> String {
+    let findings = lock(&shared.findings).join("\n\n");
+    let hints = lock(&shared.hints).join("\n");
+    let mut text = format!("Goal: {}\n\nYour task: {}", shared.goal, job.title);
+    if !findings.is_empty() {
+        text.push_str(&format!("\n\nWhat the team found so far:\n{findings}"));
+    }
+    if !hints.is_empty() {
+        text.push_str(&format!("\n\nThe person says:\n{hints}"));
+    }
+    text
+}
+
+/// One conversation from a brief to the agent's final answer.
+async fn converse(shared: &Arc<Shared>, job: &Job, brief: String) -> Result<String, String> {
+    let (mut agent, allowed) = machine(shared, &job.role)?;
+    drive(shared, job, &mut agent, &allowed, Input::Start { brief }).await
+}
+
+/// The agent machine of `role` with its prompt and tools.
+fn machine(shared: &Shared, role: &str) -> Result<(Agent, Vec<String>), String> {
+    let config = &shared.env.config;
+    let system = prompts::system_prompt(config, &shared.env.repo, role)?;
+    let allowed = config
+        .roles
+        .get(role)
+        .and_then(|r| r.tools.clone())
+        .unwrap_or_else(|| toolbox::default_tools(role));
+    let agent = Agent::new(&system, toolbox::specs(&allowed), config.team.max_steps);
+    Ok((agent, allowed))
+}
+
+/// Performs an agent's effects until it finishes (its summary) or is stuck (why).
+pub async fn drive(
+    shared: &Arc<Shared>,
+    job: &Job,
+    agent: &mut Agent,
+    allowed: &[String],
+    input: Input,
+) -> Result<String, String> {
+    let mut effects = agent.handle(input);
+    loop {
+        let Some(effect) = effects.pop() else {
+            return Err("the agent stopped without an answer".into());
+        };
+        let next = match effect {
+            Effect::CallModel { messages, tools } => {
+                shared
+                    .status(job.agent, AgentStatus::Thinking, Some(job.task))
+                    .await;
+                match shared
+                    .ask_model(job.agent, &job.role, messages, tools, None)
+                    .await
+                {
+                    Ok(answer) => Input::Answer {
+                        text: answer.text,
+                        tool_calls: answer.tool_calls,
+                    },
+                    Err(e) => Input::ModelFailed {
+                        error: e.to_string(),
+                    },
+                }
+            }
+            Effect::RunTool { call } => {
+                let content =
+                    toolbox::dispatch(shared, job.agent, Some(job.task), allowed, &call).await;
+                Input::ToolDone {
+                    call_id: call.id,
+                    content,
+                }
+            }
+            Effect::Finished { summary } => return Ok(summary),
+            Effect::Stuck { why } => return Err(why),
+        };
+        effects = agent.handle(next);
+    }
+}
+
+/// The files a unified diff touches (the `+++ b/` side, or `--- a/` for deletions).
+pub fn files_of(diff: &str) -> Vec<String> {
+    let mut files = Vec::new();
+    for line in diff.lines() {
+        if let Some(rest) = line.strip_prefix("diff --git a/") {
+            if let Some((a, _)) = rest.split_once(" b/") {
+                if !files.iter().any(|f| f == a) {
+                    files.push(a.to_string());
+                }
+            }
+        }
+    }
+    files
+}
