@@ -76,22 +76,7 @@ pub fn rollback(repo: &Path, diff: &str) -> Result<Vec<String>, ApplyError> {
 }
 
 /// Lines added and removed by a unified diff (hunk lines only, not the `---`/`+++` headers).
-pub fn line_counts(diff: &str) -> (u64, u64) {
-    let (mut added, mut removed) = (0, 0);
-    let mut in_hunk = false;
-    for line in diff.lines() {
-        if line.starts_with("diff --git ") {
-            in_hunk = false;
-        } else if line.starts_with("@@") {
-            in_hunk = true;
-        } else if in_hunk && line.starts_with('+') {
-            added += 1;
-        } else if in_hunk && line.starts_with('-') {
-            removed += 1;
-        }
-    }
-    (added, removed)
-}
+pub use crate::store::diff_line_counts as line_counts;
 
 fn check(repo: &Path, diff: &str, reverse: bool) -> Result<(), ApplyError> {
     if diff.trim().is_empty() {

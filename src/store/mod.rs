@@ -3,12 +3,13 @@
 //! One thread (the writer, `writer.rs`) owns the read-write connection of the owner process;
 //! everything else holds a cheap, cloneable [`Store`] handle and sends it requests. Events are
 //! batched into transactions and the projections (runs, agents, tasks, approvals, memory,
-//! llm_calls) are updated in the same transaction, so a reader always sees a consistent cut.
+//! llm_calls, patches) are updated in the same transaction, so a reader always sees a consistent cut.
 //! Committed batches are broadcast to in-process subscribers; other processes tail the
 //! `events` table through a [`Reader`]. The core and the UI never see SQL.
 
 pub mod cache;
 mod lock;
+mod patches;
 mod project;
 mod reader;
 pub(crate) mod schema;
@@ -25,6 +26,7 @@ use crate::paths::RepoPaths;
 use crate::protocol::{Command, Event, EventId, Millis, Record, RunId};
 
 pub use lock::{OwnerLock, OwnerState, probe as probe_owner};
+pub use patches::{PatchRow, PatchState, diff_line_counts};
 pub use reader::{
     AgentRow, ApprovalRow, ChatRow, LogFilter, MemoryRow, Page, Reader, RunRow, RunSnapshot,
     SkippedRow, TaskRow,

@@ -1,13 +1,13 @@
 //! Projections: how each committed event updates the tables that readers page through (runs,
-//! agents, tasks, approvals, memory, llm_calls). Runs inside the writer's transaction, so the
-//! projections and the event log never disagree. Events that only the log needs (log lines,
+//! agents, tasks, approvals, memory, llm_calls, patches). Runs inside the writer's transaction,
+//! so the projections and the event log never disagree. Events that only the log needs (log lines,
 //! deltas, chat) touch nothing here.
 
 use rusqlite::{Transaction, params};
 
 use crate::protocol::{CallOutcome, Decision, Event, Record};
 
-use super::tag;
+use super::{patches, tag};
 
 /// Applies one record to the projections.
 pub(super) fn apply(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<()> {
@@ -201,6 +201,27 @@ pub(super) fn apply(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<(
             tx.prepare_cached("UPDATE memory SET forgotten_at = ?2 WHERE id = ?1")?
                 .execute(params![memory.0, at])?;
         }
+        Event::PatchProposed {
+            patch,
+            task,
+            agent,
+            files,
+            diff,
+        } => patches::insert(
+            tx,
+            record.run,
+            record.at,
+            (*patch, *task, *agent),
+            files,
+            diff,
+        )?,
+        Event::PatchJudged {
+            patch,
+            verified,
+            reason,
+        } => patches::judge(tx, *patch, *verified, reason)?,
+        Event::PatchApplied { patch, .. } => patches::applied(tx, *patch, record.at)?,
+        Event::PatchRolledBack { patch } => patches::rolled_back(tx, *patch, record.at)?,
         Event::RunStarted { .. }
         | Event::LogLine { .. }
         | Event::LlmDelta { .. }
@@ -213,10 +234,6 @@ pub(super) fn apply(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<(
         | Event::FilesChanged { .. }
         | Event::RepoDetected { .. }
         | Event::TestsRan { .. }
-        | Event::PatchProposed { .. }
-        | Event::PatchJudged { .. }
-        | Event::PatchApplied { .. }
-        | Event::PatchRolledBack { .. }
         | Event::ErrorRaised { .. } => {}
     }
     Ok(())

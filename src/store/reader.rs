@@ -489,7 +489,29 @@ impl Reader {
         Ok(page)
     }
 
-    fn err(&self, e: rusqlite::Error) -> StoreError {
+    /// How an approval stands: `pending`, `approved` or `denied`; `None` when the run never
+    /// asked for it.
+    pub fn approval_status(
+        &self,
+        run: RunId,
+        approval: ApprovalId,
+    ) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT status FROM approvals WHERE run_id = ?1 AND id = ?2",
+                params![run.0, approval.0],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The connection, for the other tables' readers in this module's siblings.
+    pub(super) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(super) fn err(&self, e: rusqlite::Error) -> StoreError {
         schema::classify(&self.path, e)
     }
 }
