@@ -98,7 +98,7 @@ pub(super) fn apply_hunks(text: &Text, hunks: &[Hunk], name: &str) -> Result<App
             final_newline = if hunk.old_no_newline || hunk.new_no_newline {
                 !hunk.new_no_newline
             } else {
-                new.is_empty() || text.final_newline
+                new.is_empty() || text.final_newline || lines.is_empty()
             };
         }
     }
