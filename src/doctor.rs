@@ -204,14 +204,13 @@ fn terminal() -> Check {
 
 fn tools() -> Vec<Check> {
     let mut checks = Vec::new();
-    checks.push(match which("bwrap") {
-        Some(path) => check(Verdict::Ok, "sandbox", format!("bubblewrap at {}", path.display())),
-        None => check(
-            Verdict::Warn,
-            "sandbox",
-            "bubblewrap (bwrap) not found: every command an agent runs will need your approval; install the `bubblewrap` package",
-        ),
-    });
+    let sandbox = crate::core::tools::sandbox::Sandbox::detect();
+    let verdict = if sandbox.is_available() {
+        Verdict::Ok
+    } else {
+        Verdict::Warn
+    };
+    checks.push(check(verdict, "sandbox", sandbox.describe()));
     checks.push(match which("git") {
         Some(path) => check(Verdict::Ok, "git", format!("{}", path.display())),
         None => check(
