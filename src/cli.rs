@@ -2,6 +2,8 @@
 //! The screen commands (`warroom`, `warroom watch`) hand over to `ui::run`; the others print to
 //! stdout. Only commands that work are exposed.
 
+pub mod patches;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -49,6 +51,58 @@ pub enum Cmd {
         #[arg(long, required = true)]
         jsonl: bool,
     },
+    /// List the patches the agents proposed, newest first.
+    Patches {
+        /// Only this run's patches.
+        #[arg(long)]
+        run: Option<i64>,
+        /// How many to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Take an applied patch back out of the working tree.
+    Rollback {
+        /// The patch id (see `warroom patches`).
+        patch: i64,
+    },
+    /// Approve a pending approval (a patch or a command) of a run.
+    Approve {
+        /// The approval id.
+        id: u32,
+        /// The run (default: the newest).
+        #[arg(long)]
+        run: Option<i64>,
+    },
+    /// Deny a pending approval of a run.
+    Deny {
+        /// The approval id.
+        id: u32,
+        /// The run (default: the newest).
+        #[arg(long)]
+        run: Option<i64>,
+        /// Why, passed back to the agent.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Give the team a goal and run it without the screen (progress lines, or `--json` events).
+    Run {
+        /// The goal, in words.
+        goal: String,
+        /// Print every event as a JSON line (the event log's records).
+        #[arg(long)]
+        json: bool,
+        /// How approvals that would ask are answered.
+        #[arg(long, value_enum, default_value = "ask")]
+        approve: crate::headless::ApproveMode,
+        /// The run's budget in dollars (overrides budget.run_usd).
+        #[arg(long, value_name = "USD")]
+        budget_usd: Option<f64>,
+        /// Stop waiting for a decision after this many seconds (exit code 3).
+        #[arg(long, value_name = "SECS")]
+        approval_timeout: Option<u64>,
+    },
+    /// Copy a small project with a real bug into a temp folder and let the team fix it on screen.
+    Demo,
     /// Check config, database, log file, terminal and sandbox tools.
     Doctor,
     /// Write a commented repo config to `.warroom/config.toml`.

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use color_eyre::eyre::Result;
 use warroom::cli::{self, Cli, Cmd};
+use warroom::protocol::Decision;
 
 fn main() -> ExitCode {
     // warroom's own files (database, lock, logs, config) are private to the user.
@@ -51,14 +52,43 @@ fn run(args: Cli) -> Result<ExitCode> {
         }
         _ => {}
     }
+    if let Some(Cmd::Demo) = &args.command {
+        warroom::demo::run(&args)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let ctx = cli::context(&args)?;
     let _log = warroom::logging::init(&ctx.config.log).ok();
     match args.command {
         None => warroom::screen::war_room(&ctx)?,
         Some(Cmd::Watch) => warroom::screen::watch(&ctx)?,
+        Some(Cmd::Run {
+            goal,
+            json,
+            approve,
+            budget_usd,
+            approval_timeout,
+        }) => {
+            let options = warroom::headless::Options {
+                goal,
+                json,
+                approve,
+                budget_usd,
+                approval_timeout: approval_timeout.map(std::time::Duration::from_secs),
+            };
+            return warroom::headless::run(&ctx, options);
+        }
+        Some(Cmd::Demo) => {}
         Some(Cmd::Runs { limit }) => cli::runs(&ctx, limit)?,
         Some(Cmd::Export { run, .. }) => cli::export(&ctx, run)?,
         Some(Cmd::Init { force }) => cli::init(&ctx, force)?,
+        Some(Cmd::Patches { run, limit }) => cli::patches::list(&ctx, run, limit)?,
+        Some(Cmd::Rollback { patch }) => cli::patches::rollback(&ctx, patch)?,
+        Some(Cmd::Approve { id, run }) => {
+            cli::patches::decide(&ctx, id, run, Decision::Approved)?;
+        }
+        Some(Cmd::Deny { id, run, reason }) => {
+            cli::patches::decide(&ctx, id, run, Decision::Denied { reason })?;
+        }
         Some(Cmd::Doctor | Cmd::Completions { .. }) => {}
     }
     Ok(ExitCode::SUCCESS)
