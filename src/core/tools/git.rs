@@ -100,7 +100,13 @@ fn scope(ws: &Workspace, args: &Args) -> Result<Option<String>, ToolError> {
 /// Runs git on the worktree; a non-zero exit is an output that is not ok, except "not a git
 /// repository", which is an error worded for the model.
 fn git(ws: &Workspace, argv: &[&str]) -> Result<ToolOutput, ToolError> {
-    let output = Command::new("git")
+    let mut command = Command::new("git");
+    // Git must not find a repository above the worktree: a copy of a non-git folder may sit
+    // inside the person's own repository (under `.warroom/`), whose status is not the run's.
+    if let Some(parent) = ws.root().parent() {
+        command.env("GIT_CEILING_DIRECTORIES", parent);
+    }
+    let output = command
         .arg("-C")
         .arg(ws.root())
         .args([
