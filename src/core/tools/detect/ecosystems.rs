@@ -99,7 +99,7 @@ pub(super) fn go(root: &Path) -> RepoProfile {
     if main_at_root {
         found.run = Some(Command::new(
             "go run .",
-            "go.mod (package main at the root)",
+            "go.mod, package main at the root",
             framework,
         ));
     }
