@@ -5,6 +5,7 @@
 //! only things it writes outside `<repo>/.warroom/` are git's own worktree records and the
 //! run's branch.
 
+mod checkout;
 mod copy;
 pub(crate) mod git;
 
@@ -122,7 +123,7 @@ impl Worktree {
         let parent = worktrees_dir(&repo);
         std::fs::create_dir_all(&parent).map_err(|source| io(&parent, "create", source))?;
         let worktree = match head_commit(&repo)? {
-            Some(base) => create_git(&repo, run, path, base)?,
+            Some(base) => checkout::create(&repo, run, path, base)?,
             None => copy::create(&repo, run, path)?,
         };
         worktree.save_meta()?;
@@ -287,106 +288,6 @@ fn head_commit(repo: &Path) -> Result<Option<String>, WorktreeError> {
         Err(_) => return Ok(None),
     }
     Ok(git_text(repo, &["rev-parse", "--verify", "-q", "HEAD^{commit}"]).ok())
-}
-
-fn create_git(
-    repo: &Path,
-    run: RunId,
-    path: PathBuf,
-    base: String,
-) -> Result<Worktree, WorktreeError> {
-    // A folder deleted by hand leaves git's record of it behind, which would refuse the path.
-    git_run(repo, &["worktree", "prune"])?;
-    let branch = free_branch(repo, run)?;
-    let target = path.to_string_lossy().into_owned();
-    git_run(
-        repo,
-        &["worktree", "add", "--quiet", "-b", &branch, &target, &base],
-    )?;
-    let warnings = local_changes(repo, &base)?;
-    Ok(Worktree {
-        path,
-        repo: repo.to_path_buf(),
-        run,
-        branch: Some(branch),
-        base,
-        kind: WorktreeKind::Git,
-        warnings,
-    })
-}
-
-/// `warroom/run-<run>`, or with a suffix when an earlier attempt left that branch behind.
-fn free_branch(repo: &Path, run: RunId) -> Result<String, WorktreeError> {
-    let first = format!("warroom/run-{run}");
-    let candidates =
-        std::iter::once(first.clone()).chain((2..1000).map(|n| format!("{first}-{n}")));
-    for branch in candidates {
-        let exists = git::run(
-            repo,
-            &[
-                "rev-parse",
-                "--verify",
-                "-q",
-                &format!("refs/heads/{branch}"),
-            ],
-            None,
-        )
-        .is_ok();
-        if !exists {
-            return Ok(branch);
-        }
-    }
-    Err(WorktreeError::Git {
-        command: "git branch".into(),
-        path: repo.to_path_buf(),
-        message: format!("branches {first} to {first}-999 all exist; delete old ones"),
-    })
-}
-
-/// Words for the person's changes that the worktree (made from `base`) does not contain.
-fn local_changes(repo: &Path, base: &str) -> Result<Vec<String>, WorktreeError> {
-    let out = git_run(
-        repo,
-        &["status", "--porcelain=v1", "-z", "--untracked-files=all"],
-    )?;
-    let (mut changed, mut untracked) = (0usize, 0usize);
-    let mut fields = git::nul_fields(&out.stdout).into_iter();
-    while let Some(entry) = fields.next() {
-        let (code, file) = entry.split_at(entry.len().min(3));
-        if code.starts_with('R') || code.starts_with('C') {
-            // A rename carries its old path in the next field.
-            fields.next();
-        }
-        if file == ".warroom" || file.starts_with(".warroom/") {
-            continue;
-        }
-        if code == "?? " {
-            untracked += 1;
-        } else {
-            changed += 1;
-        }
-    }
-    let short = &base[..base.len().min(10)];
-    let mut warnings = Vec::new();
-    if changed > 0 {
-        warnings.push(format!(
-            "your {changed} uncommitted {} not in the agents' copy and stay{} untouched; the agents start from the last commit ({short})",
-            plural(changed, "change is", "changes are"),
-            if changed == 1 { "s" } else { "" },
-        ));
-    }
-    if untracked > 0 {
-        warnings.push(format!(
-            "your {untracked} untracked {} not in the agents' copy and stay{} untouched",
-            plural(untracked, "file is", "files are"),
-            if untracked == 1 { "s" } else { "" },
-        ));
-    }
-    Ok(warnings)
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
 }
 
 fn git_run(dir: &Path, args: &[&str]) -> Result<git::GitOutput, WorktreeError> {
