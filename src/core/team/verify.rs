@@ -83,7 +83,10 @@ pub fn command_spec(shared: &Shared, ws: &Workspace, line: &str, network: bool) 
     CommandSpec {
         line: line.to_string(),
         cwd: ws.root().to_path_buf(),
-        env: Vec::new(),
+        // Python's bytecode cache would otherwise land in the worktree: its `.pyc` files end up
+        // in the patch, and a fix written within the same second as the last run, with the
+        // same size, is judged on the stale bytecode (the cache is keyed on whole seconds).
+        env: vec![("PYTHONDONTWRITEBYTECODE".into(), "1".into())],
         network,
         writable: Vec::new(),
         limits: limits(shared),
