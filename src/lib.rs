@@ -9,6 +9,9 @@
 //! - [`config`]: layered settings (defaults < user file < repo file < `WARROOM_*` env <
 //!   `--set`), each error naming its source, line:column and key.
 //! - [`core`]: carries out commands and records what happened as events; never imports the UI.
+//!   Holds the model layer (`core::llm`), the tools (`core::tools`), worktrees and patches,
+//!   and the agent team (`core::team`).
+//! - [`headless`]: `warroom run "GOAL"`, the team without the screen; [`demo`]: `warroom demo`.
 //! - [`logging`]: warroom's own diagnostics, to a rotating private file, never the terminal.
 //! - [`paths`]: where things live on disk (`<repo>/.warroom/`, XDG config and state folders).
 //! - [`store`]: the only module that names rusqlite; one writer thread owns the connection,
@@ -21,7 +24,9 @@
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod demo;
 pub mod doctor;
+pub mod headless;
 pub mod logging;
 pub mod paths;
 pub mod protocol;

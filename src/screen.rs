@@ -17,6 +17,11 @@ use crate::ui::{App, Mode, UiOptions, terminal};
 
 /// `warroom`: owns the database, runs the core, shows the latest run.
 pub fn war_room(ctx: &Context) -> Result<()> {
+    war_room_with_goal(ctx, None)
+}
+
+/// The war room, with `goal` given to the team as soon as the screen is up (`warroom demo`).
+pub fn war_room_with_goal(ctx: &Context, goal: Option<String>) -> Result<()> {
     // Ownership first: a second owner hears who owns the database before anything else.
     let owned = crate::cli::open_owner(ctx)?;
     if let Err(e) = require_terminal() {
@@ -34,6 +39,14 @@ pub fn war_room(ctx: &Context) -> Result<()> {
             approve: None,
         };
         let (core, core_task) = crate::core::spawn(store.clone(), reader, team);
+        if let Some(text) = goal {
+            if !core
+                .send(crate::protocol::Command::SubmitGoal { text })
+                .await
+            {
+                return Err(eyre!("the core stopped before the goal could be given"));
+            }
+        }
         let feed = Feed::Owner { store, core };
         let exit = screen(&mut app, ctx, feed, after).await;
         core_task.abort();

@@ -149,6 +149,20 @@ impl Agent {
         message.tool_calls = tool_calls.clone();
         self.messages.push(message);
         if tool_calls.is_empty() {
+            if let Some(name) = written_call(&text) {
+                // A small model wrote a call to a tool that does not exist as text: tell it,
+                // instead of taking the JSON as its final answer.
+                let names: Vec<&str> = self.tools.iter().map(|t| t.name.as_str()).collect();
+                self.messages.push(Message::text(
+                    Role::User,
+                    format!(
+                        "error: there is no tool named {name:?}. Your tools are: {}. Call one of \
+                         them, or answer in plain words when you are done.",
+                        names.join(", ")
+                    ),
+                ));
+                return self.ask();
+            }
             self.done = true;
             let summary = if text.trim().is_empty() {
                 "(no answer)".to_string()
@@ -216,6 +230,22 @@ impl Agent {
         self.waiting = None;
         vec![Effect::Stuck { why }]
     }
+}
+
+/// The name of a tool call written as JSON text (`{"name": ..., "arguments": ...}`), if the
+/// whole answer is one.
+fn written_call(text: &str) -> Option<String> {
+    let body = text
+        .trim()
+        .trim_start_matches("```json")
+        .trim_start_matches("```");
+    let body = body.trim_end_matches("```").trim();
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let object = value.as_object()?;
+    if !object.contains_key("arguments") && !object.contains_key("parameters") {
+        return None;
+    }
+    object.get("name")?.as_str().map(str::to_string)
 }
 
 /// Arguments compared by meaning where they parse (`{"a":1}` equals `{ "a": 1 }`).

@@ -165,3 +165,26 @@ fn a_failed_model_call_stops_the_agent_and_late_inputs_are_ignored() {
         .is_empty()
     );
 }
+
+#[test]
+fn a_call_to_an_unknown_tool_written_as_text_is_answered_with_the_real_tools() {
+    let spec = ToolSpec {
+        name: "read_file".into(),
+        description: String::new(),
+        parameters: serde_json::json!({}),
+    };
+    let mut a = Agent::new("system", vec![spec], 4);
+    a.handle(Input::Start { brief: "b".into() });
+    let effects = a.handle(Input::Answer {
+        text: r#"{"name": "test_one_night", "arguments": {"path": "t.py"}}"#.into(),
+        tool_calls: Vec::new(),
+    });
+    let [Effect::CallModel { messages, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let last = &messages.last().unwrap().content;
+    assert!(
+        last.contains("test_one_night") && last.contains("read_file"),
+        "{last}"
+    );
+}

@@ -180,7 +180,7 @@ async fn fix(shared: &Arc<Shared>, job: &Job, worktree: &Arc<Worktree>) -> TaskO
         }
         let tree = Arc::clone(worktree);
         let diff = match tokio::task::spawn_blocking(move || tree.diff()).await {
-            Ok(Ok(diff)) => diff,
+            Ok(Ok(diff)) => without_binary(&diff),
             Ok(Err(e)) => {
                 return TaskOutcome::Failed(format!("cannot read the worktree's diff: {e}"));
             }
@@ -396,6 +396,31 @@ pub async fn drive(
         };
         effects = agent.handle(next);
     }
+}
+
+/// The diff without its binary files (build outputs such as bytecode caches; a patch of
+/// binary content cannot be reviewed or applied as text).
+pub fn without_binary(diff: &str) -> String {
+    let mut out = String::new();
+    let mut section = String::new();
+    let mut binary = false;
+    for line in diff.split_inclusive('\n') {
+        if line.starts_with("diff --git ") {
+            if !binary {
+                out.push_str(&section);
+            }
+            section.clear();
+            binary = false;
+        }
+        if line.starts_with("Binary files ") || line.starts_with("GIT binary patch") {
+            binary = true;
+        }
+        section.push_str(line);
+    }
+    if !binary {
+        out.push_str(&section);
+    }
+    out
 }
 
 /// The files a unified diff touches (the `+++ b/` side, or `--- a/` for deletions).
