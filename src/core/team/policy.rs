@@ -165,11 +165,12 @@ mod tests {
     use super::*;
 
     fn rules() -> Rules {
-        let mut config = ApprovalsConfig::default();
-        config.deny = vec!["rm -rf".into()];
-        config.ask = vec!["git push".into()];
-        config.allow = vec!["cargo test".into()];
-        Rules::new(config)
+        Rules::new(ApprovalsConfig {
+            deny: vec!["rm -rf".into()],
+            ask: vec!["git push".into()],
+            allow: vec!["cargo test".into()],
+            ..ApprovalsConfig::default()
+        })
     }
 
     #[test]
