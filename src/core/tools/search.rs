@@ -236,14 +236,35 @@ fn walk(root: &Path) -> Vec<PathBuf> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(12));
     let found = Mutex::new(Vec::new());
     let mut builder = Collector { found: &found };
-    ignore::WalkBuilder::new(root)
-        .require_git(false)
-        .threads(threads)
-        .build_parallel()
-        .visit(&mut builder);
+    // The parallel walker panics when the OS refuses it a thread (EAGAIN under a process
+    // limit); the walk is then done again on this thread rather than failing the tool.
+    let parallel = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ignore::WalkBuilder::new(root)
+            .require_git(false)
+            .threads(threads)
+            .build_parallel()
+            .visit(&mut builder);
+    }));
+    if parallel.is_err() {
+        return walk_serial(root);
+    }
     found
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// [`walk`] on the calling thread only.
+fn walk_serial(root: &Path) -> Vec<PathBuf> {
+    ignore::WalkBuilder::new(root)
+        .require_git(false)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            entry.file_type().is_some_and(|t| t.is_file())
+                && entry.file_name().to_str().is_some_and(in_scope)
+        })
+        .map(ignore::DirEntry::into_path)
+        .collect()
 }
 
 /// Builds one [`Gather`] per walker thread.

@@ -65,6 +65,12 @@ fn scope_walk_honours_ignore_rules_and_extensions() {
 }
 
 #[test]
+fn the_serial_fallback_finds_the_same_files() {
+    let (_dir, ws) = workspace();
+    assert_eq!(sorted(walk_serial(ws.root())), sorted(walk(ws.root())));
+}
+
+#[test]
 fn scope_walk_honours_git_exclude_in_a_real_repo() {
     let (_dir, ws) = workspace();
     let status = std::process::Command::new("git")
