@@ -92,7 +92,9 @@ async fn drive(ctx: &Context, store: &crate::store::Store, options: Options) -> 
     let approve = match options.approve {
         ApproveMode::Ask => None,
         ApproveMode::Auto => Some(Policy::Auto),
-        ApproveMode::Deny => Some(Policy::Deny),
+        // Denials go through the approval itself (asked, then denied by this process), so the
+        // run ends declined, not "done, kept by policy" as `approvals.apply = "deny"` does.
+        ApproveMode::Deny => None,
     };
     let mut committed = store.subscribe();
     let (core, core_task) =
@@ -137,6 +139,10 @@ async fn drive(ctx: &Context, store: &crate::store::Store, options: Options) -> 
                     match &record.event {
                         Event::ApprovalRequested { approval, subject, .. } => {
                             waiting_since = Some(tokio::time::Instant::now());
+                            if options.approve == ApproveMode::Deny {
+                                let decision = Decision::Denied { reason: "denied by `warroom run --approve deny`".into() };
+                                send(&core, Command::DecideApproval { run: record.run, approval: *approval, decision }).await?;
+                            }
                             ask(record.run, *approval, subject, options.approve, options.json, &answers_tx)?;
                         }
                         Event::ApprovalDecided { .. } => waiting_since = None,
