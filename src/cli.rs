@@ -100,9 +100,16 @@ pub enum Cmd {
         /// Stop waiting for a decision after this many seconds (exit code 3).
         #[arg(long, value_name = "SECS")]
         approval_timeout: Option<u64>,
+        /// Record every model call to FILE (JSON lines), to replay later.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
     },
     /// Copy a small project with a real bug into a temp folder and let the team fix it on screen.
-    Demo,
+    Demo {
+        /// Record every model call to FILE (JSON lines), to replay later.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
+    },
     /// Check config, database, log file, terminal and sandbox tools.
     Doctor,
     /// Write a commented repo config to `.warroom/config.toml`.

@@ -52,22 +52,72 @@ pub fn prepare(parent: &Path) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// The bundled recording of a whole demo run, made with a real local model (see
+/// DEVELOPERS.md), replayed when no model is configured or answering.
+const RECORDING: &str = include_str!("../assets/demo/recording.jsonl");
+/// The model name the recording was made with (requests must name it to match).
+const RECORDED_MODEL: &str = "qwen1.5b";
+/// What the chat says when the demo replays the recording.
+pub const REPLAY_NOTICE: &str = "REPLAY: no model is configured or answering here, so this run replays a recording made with Qwen2.5-Coder-1.5B on a local llama.cpp server. The tools, tests and patches are real; the model's answers are recorded. Set up a model (README, Models) to watch a live run.";
+
 /// `warroom demo`: prepares the project and opens the war room on it with the goal given.
-pub fn run(cli: &Cli) -> Result<()> {
+pub fn run(cli: &Cli, record: Option<PathBuf>) -> Result<()> {
     let dir = prepare(&std::env::temp_dir())?;
     let cli_for_demo = Cli {
         repo: Some(dir.clone()),
         overrides: cli.overrides.clone(),
         command: None,
     };
-    let ctx: Context = crate::cli::context(&cli_for_demo)?;
+    let mut ctx: Context = crate::cli::context(&cli_for_demo)?;
     let _log = crate::logging::init(&ctx.config.log).ok();
     tracing::info!(path = %dir.display(), "demo project prepared");
-    crate::screen::war_room_with_goal(&ctx, Some(GOAL.to_string()))?;
+    let mut announce = None;
+    if ctx.config.roles.is_empty() && !model_answers()? {
+        use_recording(&dir)?;
+        ctx = crate::cli::context(&cli_for_demo)?;
+        announce = Some(REPLAY_NOTICE.to_string());
+    }
+    let start = crate::screen::Start {
+        goal: Some(GOAL.to_string()),
+        record,
+        announce,
+    };
+    crate::screen::war_room_with(&ctx, start)?;
     println!(
         "the demo project stays in {} (delete it when done)",
         dir.display()
     );
+    Ok(())
+}
+
+/// Whether zero-config detection finds a model (a key, or a local server answering).
+fn model_answers() -> Result<bool> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| eyre!("cannot start the async runtime: {e}"))?;
+    let probe = crate::core::llm::detect::Probe::standard();
+    Ok(runtime
+        .block_on(crate::core::llm::detect::detect(&probe))
+        .is_ok())
+}
+
+/// Points the demo repository's config at the bundled recording.
+pub fn use_recording(dir: &Path) -> Result<()> {
+    let warroom = dir.join(".warroom");
+    std::fs::create_dir_all(&warroom)
+        .wrap_err_with(|| format!("cannot create {}", warroom.display()))?;
+    let recording = warroom.join("demo-recording.jsonl");
+    std::fs::write(&recording, RECORDING)
+        .wrap_err_with(|| format!("cannot write {}", recording.display()))?;
+    let config = format!(
+        "# Written by `warroom demo`: no model was found, so the demo replays a recording.\n\
+         [providers.demo]\nkind = \"replay\"\nfile = \"demo-recording.jsonl\"\n\n\
+         [roles.default]\nmodels = [\"demo/{RECORDED_MODEL}\"]\n\n\
+         [cache]\nenabled = false\n"
+    );
+    let path = warroom.join("config.toml");
+    std::fs::write(&path, config).wrap_err_with(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 

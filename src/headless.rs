@@ -54,6 +54,8 @@ pub struct Options {
     pub budget_usd: Option<f64>,
     /// How long to wait for a decision before exiting with [`EXIT_WAITING`].
     pub approval_timeout: Option<Duration>,
+    /// Record every model call to this file.
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// Runs the goal to its end and returns the exit code.
@@ -97,8 +99,16 @@ async fn drive(ctx: &Context, store: &crate::store::Store, options: Options) -> 
         ApproveMode::Deny => None,
     };
     let mut committed = store.subscribe();
-    let (core, core_task) =
-        crate::core::spawn(store.clone(), reader, TeamOptions { config, approve });
+    let (core, core_task) = crate::core::spawn(
+        store.clone(),
+        reader,
+        TeamOptions {
+            config,
+            approve,
+            record: options.record.clone(),
+            announce: None,
+        },
+    );
     if !core
         .send(Command::SubmitGoal {
             text: options.goal.clone(),

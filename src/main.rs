@@ -52,8 +52,8 @@ fn run(args: Cli) -> Result<ExitCode> {
         }
         _ => {}
     }
-    if let Some(Cmd::Demo) = &args.command {
-        warroom::demo::run(&args)?;
+    if let Some(Cmd::Demo { record }) = &args.command {
+        warroom::demo::run(&args, record.clone())?;
         return Ok(ExitCode::SUCCESS);
     }
     let ctx = cli::context(&args)?;
@@ -67,6 +67,7 @@ fn run(args: Cli) -> Result<ExitCode> {
             approve,
             budget_usd,
             approval_timeout,
+            record,
         }) => {
             let options = warroom::headless::Options {
                 goal,
@@ -74,10 +75,11 @@ fn run(args: Cli) -> Result<ExitCode> {
                 approve,
                 budget_usd,
                 approval_timeout: approval_timeout.map(std::time::Duration::from_secs),
+                record,
             };
             return warroom::headless::run(&ctx, options);
         }
-        Some(Cmd::Demo) => {}
+        Some(Cmd::Demo { .. }) => {}
         Some(Cmd::Runs { limit }) => cli::runs(&ctx, limit)?,
         Some(Cmd::Export { run, .. }) => cli::export(&ctx, run)?,
         Some(Cmd::Init { force }) => cli::init(&ctx, force)?,

@@ -17,11 +17,27 @@ use crate::ui::{App, Mode, UiOptions, terminal};
 
 /// `warroom`: owns the database, runs the core, shows the latest run.
 pub fn war_room(ctx: &Context) -> Result<()> {
-    war_room_with_goal(ctx, None)
+    war_room_with(ctx, Start::default())
 }
 
-/// The war room, with `goal` given to the team as soon as the screen is up (`warroom demo`).
-pub fn war_room_with_goal(ctx: &Context, goal: Option<String>) -> Result<()> {
+/// What the war room starts with besides the config (`warroom demo`, `--record`).
+#[derive(Debug, Clone, Default)]
+pub struct Start {
+    /// A goal given to the team as soon as the screen is up.
+    pub goal: Option<String>,
+    /// Record every model call to this file.
+    pub record: Option<std::path::PathBuf>,
+    /// A line posted in the chat of every run (the demo says it is a replay).
+    pub announce: Option<String>,
+}
+
+/// The war room with `start`'s goal, recording and announcement.
+pub fn war_room_with(ctx: &Context, start_with: Start) -> Result<()> {
+    let Start {
+        goal,
+        record,
+        announce,
+    } = start_with;
     // Ownership first: a second owner hears who owns the database before anything else.
     let owned = crate::cli::open_owner(ctx)?;
     if let Err(e) = require_terminal() {
@@ -37,6 +53,8 @@ pub fn war_room_with_goal(ctx: &Context, goal: Option<String>) -> Result<()> {
         let team = crate::core::TeamOptions {
             config: ctx.config.clone(),
             approve: None,
+            record,
+            announce,
         };
         let (core, core_task) = crate::core::spawn(store.clone(), reader, team);
         if let Some(text) = goal {

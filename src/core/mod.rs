@@ -257,12 +257,16 @@ impl CoreHandle {
 }
 
 /// How the owner process's team works.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct TeamOptions {
     /// The effective config (models, roles, approvals, sandbox).
     pub config: Config,
     /// Headless `--approve auto|deny`: the answer to every "ask".
     pub approve: Option<Policy>,
+    /// Record every model call to this file (`--record`), for replays.
+    pub record: Option<std::path::PathBuf>,
+    /// A line posted in every run's chat when it starts (the demo says it is a replay).
+    pub announce: Option<String>,
 }
 
 /// Starts the core on the current tokio runtime.
@@ -301,7 +305,14 @@ async fn run(store: Store, reader: Reader, mut rx: mpsc::Receiver<Command>, opti
         runs: HashMap::new(),
     };
     let next_patch = reader.max_patch_id().map(|id| id.0 + 1).unwrap_or(1);
-    match team::setup::prepare(&driver.options.config, &store, next_patch).await {
+    let prepared = team::setup::prepare(
+        &driver.options.config,
+        &store,
+        next_patch,
+        driver.options.record.as_deref(),
+    )
+    .await;
+    match prepared {
         Ok(ready) => {
             tracing::info!(models = %ready.models, "core: the team is ready");
             driver.team = Some(ready.env);
@@ -407,6 +418,13 @@ async fn perform(
             let start_team = then.is_empty();
             for event in then {
                 observe(state, run, &event);
+                store.append(run, event).await?;
+            }
+            if let (true, Some(text)) = (start_team, driver.options.announce.clone()) {
+                let event = Event::ChatMessagePosted {
+                    role: ChatRole::System,
+                    text,
+                };
                 store.append(run, event).await?;
             }
             if let (true, Some(env)) = (start_team, driver.team.clone()) {

@@ -106,7 +106,7 @@ impl Team {
             core_reader,
             TeamOptions {
                 config,
-                approve: None,
+                ..TeamOptions::default()
             },
         );
         Team {

@@ -118,10 +118,12 @@ impl ReplayProvider {
     /// The next recorded exchange for `request`, taken off its queue.
     fn take(&self, request: &ChatRequest) -> Result<&Exchange, LlmError> {
         let fingerprint = Fingerprint::of_request(request);
-        let next = self
-            .lock()
+        let mut queues = self.lock();
+        let next = queues
             .get_mut(&fingerprint)
-            .and_then(VecDeque::pop_front);
+            .and_then(VecDeque::pop_front)
+            .or_else(|| self.same_turn(&mut queues, request));
+        drop(queues);
         match (next, self.recorded.get(&fingerprint)) {
             (Some(index), _) => self
                 .exchanges
@@ -136,6 +138,39 @@ impl ReplayProvider {
             ))),
             (None, None) => Err(self.unknown(request)),
         }
+    }
+
+    /// The earliest unserved exchange of the same conversation turn (see the module header),
+    /// taken off its queue.
+    fn same_turn(
+        &self,
+        queues: &mut HashMap<Fingerprint, VecDeque<usize>>,
+        request: &ChatRequest,
+    ) -> Option<usize> {
+        let system = request
+            .messages
+            .first()
+            .filter(|m| m.role == super::Role::System)?;
+        let tools: Vec<&str> = request.tools.iter().map(|t| t.name.as_str()).collect();
+        let found = self.exchanges.iter().enumerate().find(|(index, exchange)| {
+            let recorded = &exchange.request;
+            recorded.model == request.model
+                && recorded.messages.len() == request.messages.len()
+                && recorded.messages.first() == Some(system)
+                && recorded
+                    .tools
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .eq(tools.iter().copied())
+                && exchange
+                    .fingerprint()
+                    .and_then(|f| queues.get(&f))
+                    .is_some_and(|queue| queue.contains(index))
+        });
+        let (index, exchange) = found?;
+        let queue = queues.get_mut(&exchange.fingerprint()?)?;
+        queue.retain(|i| *i != index);
+        Some(index)
     }
 
     fn unknown(&self, request: &ChatRequest) -> LlmError {

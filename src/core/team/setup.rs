@@ -2,6 +2,7 @@
 //! zero-config detection when config names none), the router with the response cache in front,
 //! the sandbox, and the next patch id. What cannot be readied is a sentence for the person.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use super::TeamEnv;
 use crate::config::Config;
 use crate::core::llm::cache::{CacheOptions, ResponseCache};
 use crate::core::llm::detect::{Probe, detect};
+use crate::core::llm::record::{Recorder, RecordingProvider};
 use crate::core::llm::router::{EventSink, Router, build_providers};
 use crate::core::tools::sandbox::Sandbox;
 use crate::store::Store;
@@ -24,8 +26,14 @@ pub struct Ready {
 }
 
 /// Readies the team; `Err` says why no run can have a team, and how to fix it.
-/// `next_patch` is the first free patch id (one past the database's largest).
-pub async fn prepare(config: &Config, store: &Store, next_patch: i64) -> Result<Ready, String> {
+/// `next_patch` is the first free patch id (one past the database's largest); with `record`,
+/// every model call is also written to that file.
+pub async fn prepare(
+    config: &Config,
+    store: &Store,
+    next_patch: i64,
+    record: Option<&Path>,
+) -> Result<Ready, String> {
     let mut config = config.clone();
     let models = if config.roles.is_empty() {
         let found = detect(&Probe::standard())
@@ -44,7 +52,14 @@ pub async fn prepare(config: &Config, store: &Store, next_patch: i64) -> Result<
             .collect();
         chains.join("; ")
     };
-    let providers = build_providers(&config).map_err(|e| e.to_string())?;
+    let mut providers = build_providers(&config).map_err(|e| e.to_string())?;
+    if let Some(path) = record {
+        let recorder = Recorder::create(path).map_err(|e| e.to_string())?;
+        for provider in providers.values_mut() {
+            let inner = Arc::clone(provider);
+            *provider = Arc::new(RecordingProvider::new(inner, recorder.clone()));
+        }
+    }
     let mut router = Router::new(&config, &providers, EventSink::Store(store.clone()))
         .map_err(|e| e.to_string())?;
     if config.cache.enabled {
