@@ -324,8 +324,9 @@ async fn apply(
     let ruling = lock(&shared.rules).rule(Action::Apply);
     match ruling {
         Ruling::Deny { reason } => {
-            return Ok(format!(
-                "patch {patch} is verified and kept in the run's worktree; it was not applied: {reason}"
+            return Err(format!(
+                "declined: patch {patch} is verified but was not applied ({reason}); it stays in \
+                 the run's worktree"
             ));
         }
         Ruling::Ask { .. } => {
