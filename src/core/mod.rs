@@ -284,6 +284,8 @@ pub fn spawn(
 struct Driver {
     store: Store,
     team: Option<team::TeamEnv>,
+    /// How the team's models were chosen, told at the start of each run.
+    models: String,
     options: TeamOptions,
     runs: HashMap<RunId, team::RunHandle>,
 }
@@ -301,6 +303,7 @@ async fn run(store: Store, reader: Reader, mut rx: mpsc::Receiver<Command>, opti
     let mut driver = Driver {
         store: store.clone(),
         team: None,
+        models: String::new(),
         options,
         runs: HashMap::new(),
     };
@@ -316,6 +319,7 @@ async fn run(store: Store, reader: Reader, mut rx: mpsc::Receiver<Command>, opti
         Ok(ready) => {
             tracing::info!(models = %ready.models, "core: the team is ready");
             driver.team = Some(ready.env);
+            driver.models = ready.models;
             state.no_team = None;
         }
         Err(why) => {
@@ -428,6 +432,12 @@ async fn perform(
                 store.append(run, event).await?;
             }
             if let (true, Some(env)) = (start_team, driver.team.clone()) {
+                let event = Event::LogLine {
+                    agent: None,
+                    level: LogLevel::Info,
+                    text: format!("models: {}", driver.models),
+                };
+                store.append(run, event).await?;
                 let mut rules = team::policy::Rules::new(driver.options.config.approvals.clone());
                 if let Some(policy) = driver.options.approve {
                     rules.override_asks(policy);
