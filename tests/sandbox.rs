@@ -157,8 +157,10 @@ async fn a_fork_bomb_is_stopped_and_leaves_nothing() {
     let Some(sandbox) = bwrap() else { return };
     let wt = worktree();
     let mark = marker();
-    // dash refuses `:` as a function name, so the classic bomb under a plain name.
-    let mut spec = CommandSpec::new(format!("bomb(){{ bomb|bomb& }};bomb # {mark}"), wt.path());
+    // dash refuses `:` as a function name, so the classic bomb under a plain name; the
+    // shell then stays (the bomb's shells return at once, and the sandbox ends with it).
+    let line = format!("bomb(){{ bomb|bomb& }};bomb; sleep {mark}");
+    let mut spec = CommandSpec::new(line, wt.path());
     spec.limits = Limits {
         processes: 32,
         timeout: Duration::from_secs(3),

@@ -7,15 +7,19 @@
 //! driver's.
 //!
 //! Pieces: `env` (the environment), `capture` (output), `tree` (limits and killing),
-//! `assess` (the static look).
+//! `result` (how it ended, in words), `assess` and `lex` (the static look).
 
 mod assess;
 mod capture;
+mod cgroup;
 mod env;
+mod lex;
+mod result;
 mod tree;
 
 pub use assess::{Assessment, assess};
 pub use env::{PRIVATE_HOME, clean_env, looks_secret};
+pub use result::ExecResult;
 
 use std::ffi::OsString;
 use std::os::unix::process::ExitStatusExt;
@@ -25,8 +29,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::ToolError;
 use super::sandbox::{Policy, Sandbox, bubblewrap_args};
-use super::{ToolError, ToolOutput};
 use crate::protocol::OutputStream;
 use capture::{Capture, Pumped, pump};
 use tree::{GroupKiller, RawLimits, Watchdog};
@@ -92,83 +96,6 @@ impl CommandSpec {
     }
 }
 
-/// How a command ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecResult {
-    /// The exit code, when it exited by itself.
-    pub exit_code: Option<i32>,
-    /// The signal that ended it (9 after a timeout, a limit, or too many processes). In the
-    /// sandbox, an exit code of 129..=159 is read as signal code - 128, the way bwrap and
-    /// shells report a killed child.
-    pub signal: Option<i32>,
-    /// Whether the wall-clock timeout ended it.
-    pub timed_out: bool,
-    /// Standard output, capped (see [`Limits::output_bytes`]).
-    pub stdout: String,
-    /// Standard error, capped, followed by warroom's own notes (a limit that ended it).
-    pub stderr: String,
-    /// Bytes of output left out of `stdout` and `stderr`.
-    pub omitted_bytes: u64,
-    /// Wall-clock time from start to end.
-    pub duration: Duration,
-    /// Whether it ran inside the sandbox.
-    pub sandboxed: bool,
-}
-
-impl ExecResult {
-    /// Whether the command exited with 0.
-    pub fn success(&self) -> bool {
-        self.exit_code == Some(0) && !self.timed_out
-    }
-
-    /// One line for the person: `exit 0 in 1.2 s`, `killed after 120 s timeout`,
-    /// `killed by signal 9 (limits)`.
-    pub fn summary(&self) -> String {
-        let took = seconds(self.duration);
-        if self.timed_out {
-            return format!("killed after {took} timeout");
-        }
-        match (self.exit_code, self.signal) {
-            (Some(code), _) => format!("exit {code} in {took}"),
-            (None, Some(signal)) => match signal {
-                libc::SIGKILL => "killed by signal 9 (limits)".to_string(),
-                libc::SIGXCPU => format!("killed by signal {signal} (CPU time limit)"),
-                libc::SIGXFSZ => format!("killed by signal {signal} (file size limit)"),
-                _ => format!("killed by signal {signal}"),
-            },
-            (None, None) => format!("ended without a status after {took}"),
-        }
-    }
-
-    /// The result as a model sees it: the status line, then the trimmed output of each
-    /// stream that said something.
-    pub fn to_tool_output(&self) -> ToolOutput {
-        let summary = self.summary();
-        let mut content = summary.clone();
-        if !self.sandboxed {
-            content.push_str(" (ran without a sandbox)");
-        }
-        content.push('\n');
-        let mut said = false;
-        for (name, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
-            let text = text.trim_end().trim_start_matches(['\n', '\r']);
-            if !text.is_empty() {
-                content.push_str(&format!("--- {name} ---\n{text}\n"));
-                said = true;
-            }
-        }
-        if !said {
-            content.push_str("(no output)\n");
-        }
-        ToolOutput {
-            ok: self.success(),
-            content,
-            summary,
-            exit_code: self.exit_code,
-        }
-    }
-}
-
 /// How long output may still be read once the process tree is gone.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
@@ -181,6 +108,7 @@ pub async fn run(
     output: mpsc::Sender<(OutputStream, String)>,
 ) -> Result<ExecResult, ToolError> {
     let cwd = validate(spec)?;
+    let writable = writable_paths(spec)?;
     let mut env = clean_env(&spec.env);
     let wants_home = env.iter().any(|(n, v)| n == "HOME" && v == PRIVATE_HOME);
     let shell: Vec<OsString> = vec!["sh".into(), "-c".into(), spec.line.clone().into()];
@@ -189,7 +117,7 @@ pub async fn run(
         Sandbox::Bubblewrap { path } => {
             let policy = Policy {
                 worktree: &cwd,
-                writable: &spec.writable,
+                writable: &writable,
                 network: spec.network,
                 home: wants_home.then_some(Path::new(PRIVATE_HOME)),
             };
@@ -208,6 +136,9 @@ pub async fn run(
     };
 
     let raw = RawLimits::new(&spec.limits);
+    // Declared before the killer, so dropped after it: the cgroup is removed once emptied.
+    let cgroup = cgroup::PidsCgroup::create(spec.limits.processes);
+    let cgroup_procs = cgroup.as_ref().map(|c| c.procs.clone());
     let mut command = tokio::process::Command::new(&program);
     command
         .args(&args)
@@ -220,7 +151,7 @@ pub async fn run(
         .kill_on_drop(true);
     // SAFETY: the closure only makes async-signal-safe system calls on copied values.
     unsafe {
-        command.pre_exec(move || tree::child_setup(raw));
+        command.pre_exec(move || tree::child_setup(raw, cgroup_procs.as_deref()));
     }
     let started = Instant::now();
     let mut child = command
@@ -248,7 +179,7 @@ pub async fn run(
         )))
     });
 
-    let watchdog = Watchdog::new(pid, &spec.limits);
+    let watchdog = Watchdog::new(pid, &spec.limits, cgroup.is_some());
     let too_many = async {
         match &watchdog {
             Some(watchdog) => watchdog.over_limit().await,
@@ -292,6 +223,10 @@ pub async fn run(
             "[{dropped} chunks of output were not shown live; the result keeps the output]\n"
         );
         let _ = output.try_send((OutputStream::Stderr, note));
+    }
+    drop(killer);
+    if let Some(cgroup) = cgroup {
+        cgroup.remove().await;
     }
     let (stdout, out_omitted) = stdout.capture.finish();
     let (stderr, err_omitted) = stderr.capture.finish();
@@ -340,13 +275,20 @@ fn validate(spec: &CommandSpec) -> Result<PathBuf, ToolError> {
     if !cwd.is_dir() {
         return Err(io(&spec.cwd, "cannot run a command here: not a folder"));
     }
-    if let Some(missing) = spec.writable.iter().find(|p| !p.exists()) {
-        return Err(io(
-            missing,
-            "a writable path must exist before the command runs",
-        ));
-    }
     Ok(cwd)
+}
+
+/// The writable paths, absolute and canonical (bwrap binds them at the same place).
+fn writable_paths(spec: &CommandSpec) -> Result<Vec<PathBuf>, ToolError> {
+    spec.writable
+        .iter()
+        .map(|path| {
+            path.canonicalize().map_err(|e| ToolError::Io {
+                path: path.display().to_string(),
+                message: format!("a writable path must exist before the command runs: {e}"),
+            })
+        })
+        .collect()
 }
 
 /// What a pump gave, or an empty capture when the pipe could not be read to its end in time
@@ -411,16 +353,6 @@ impl TempHome {
 impl Drop for TempHome {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
-
-/// `1.2 s` under ten seconds, `120 s` above.
-fn seconds(duration: Duration) -> String {
-    let secs = duration.as_secs_f64();
-    if secs < 10.0 {
-        format!("{secs:.1} s")
-    } else {
-        format!("{secs:.0} s")
     }
 }
 

@@ -2,20 +2,35 @@
 //! its own session and process group, killing the whole group, and counting its processes
 //! where the kernel will not enforce the process limit (for root).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::ffi::CStr;
 
 use super::Limits;
 
 /// Sets up the child between fork and exec: its own session (so its own process group, and no
-/// controlling terminal to read from or signal), and the resource limits.
+/// controlling terminal to read from or signal), its pids cgroup (`cgroup_procs`, the cgroup's
+/// `cgroup.procs` file, when there is one), and the resource limits.
 ///
-/// It runs in the forked child, so it makes only async-signal-safe calls (setsid, setrlimit)
-/// and allocates nothing.
-pub(crate) fn child_setup(limits: RawLimits) -> std::io::Result<()> {
-    // SAFETY: setsid and setrlimit are async-signal-safe system calls on plain values.
+/// It runs in the forked child, so it makes only async-signal-safe calls (setsid, open, write,
+/// close, setrlimit) and allocates nothing.
+pub(crate) fn child_setup(limits: RawLimits, cgroup_procs: Option<&CStr>) -> std::io::Result<()> {
+    // SAFETY: async-signal-safe system calls on plain values and a NUL-terminated path that
+    // outlives the calls.
     unsafe {
         if libc::setsid() < 0 {
             return Err(std::io::Error::last_os_error());
+        }
+        if let Some(procs) = cgroup_procs {
+            // "0" moves the writing process; everything it starts stays in the cgroup.
+            let fd = libc::open(procs.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let written = libc::write(fd, b"0".as_ptr().cast(), 1);
+            libc::close(fd);
+            if written != 1 {
+                return Err(std::io::Error::last_os_error());
+            }
         }
         let pairs = [
             (
@@ -58,8 +73,8 @@ impl RawLimits {
     /// The raw limits for `limits`. RLIMIT_NPROC counts every process of the user, not only
     /// the command's, so for an ordinary user the command gets its budget on top of what the
     /// user already runs. (For root the kernel does not enforce it at all, even inside a user
-    /// namespace with no capabilities: the exemption is tied to uid 0 itself. `Watchdog`
-    /// covers that case.)
+    /// namespace with no capabilities: the exemption is tied to uid 0 itself. A pids cgroup,
+    /// or failing that `Watchdog`, covers that case.)
     pub(crate) fn new(limits: &Limits) -> RawLimits {
         let processes = if is_root() {
             limits.processes
@@ -118,7 +133,8 @@ impl Drop for GroupKiller {
     }
 }
 
-/// Counts the command's processes, for root, where RLIMIT_NPROC does not hold.
+/// Counts the command's processes, for root, where RLIMIT_NPROC does not hold and no pids
+/// cgroup could be made. Polling cannot outrun a fork bomb for long; it ends one.
 #[derive(Debug)]
 pub(crate) struct Watchdog {
     root: u32,
@@ -126,9 +142,10 @@ pub(crate) struct Watchdog {
 }
 
 impl Watchdog {
-    /// A watchdog over the tree under `root`, or none when the kernel enforces the limit.
-    pub(crate) fn new(root: u32, limits: &Limits) -> Option<Watchdog> {
-        is_root().then_some(Watchdog {
+    /// A watchdog over the tree under `root`, or none when the kernel enforces the limit
+    /// (RLIMIT_NPROC for an ordinary user, or a pids cgroup: `kernel_enforced`).
+    pub(crate) fn new(root: u32, limits: &Limits, kernel_enforced: bool) -> Option<Watchdog> {
+        (is_root() && !kernel_enforced).then_some(Watchdog {
             root,
             max: limits.processes,
         })
@@ -173,23 +190,30 @@ fn group_members(pgid: libc::pid_t) -> usize {
         .count()
 }
 
-/// How many processes descend from `root` (itself excluded).
+/// How many processes belong to the tree under `root` (itself excluded): its descendants,
+/// and members of its session whose parent has exited (orphans are adopted by init, outside
+/// the tree; in the sandbox they are adopted by the sandbox's init, inside it).
 fn descendants(root: u32) -> u64 {
     let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut in_session = HashSet::new();
     for pid in proc_pids() {
         if let Some(stat) = stat_fields(pid) {
             children.entry(stat.ppid).or_default().push(pid);
+            if stat.session == root && pid != root {
+                in_session.insert(pid);
+            }
         }
     }
-    let mut count = 0;
+    let mut tree = HashSet::new();
     let mut stack = vec![root];
     while let Some(pid) = stack.pop() {
-        if let Some(kids) = children.get(&pid) {
-            count += kids.len() as u64;
-            stack.extend(kids);
+        for &kid in children.get(&pid).into_iter().flatten() {
+            if tree.insert(kid) {
+                stack.push(kid);
+            }
         }
     }
-    count
+    tree.union(&in_session).count() as u64
 }
 
 fn proc_pids() -> impl Iterator<Item = u32> {
@@ -203,6 +227,7 @@ fn proc_pids() -> impl Iterator<Item = u32> {
 struct Stat {
     ppid: u32,
     pgrp: u32,
+    session: u32,
     /// A zombie (or exiting) process: already killed, waiting to be reaped.
     dead: bool,
 }
@@ -217,5 +242,6 @@ fn stat_fields(pid: u32) -> Option<Stat> {
         dead: matches!(state, "Z" | "X"),
         ppid: fields.next()?.parse().ok()?,
         pgrp: fields.next()?.parse().ok()?,
+        session: fields.next()?.parse().ok()?,
     })
 }
