@@ -86,11 +86,29 @@ pub fn command_spec(shared: &Shared, ws: &Workspace, line: &str, network: bool) 
         // Python's bytecode cache would otherwise land in the worktree: its `.pyc` files end up
         // in the patch, and a fix written within the same second as the last run, with the
         // same size, is judged on the stale bytecode (the cache is keyed on whole seconds).
-        env: vec![("PYTHONDONTWRITEBYTECODE".into(), "1".into())],
+        env: tool_env(),
         network,
         writable: Vec::new(),
         limits: limits(shared),
     }
+}
+
+/// The variables commands get besides the sandbox's clean set: no bytecode caches, and where
+/// rustup and cargo live (the command's HOME is private, so their wrappers would not find the
+/// toolchain otherwise).
+fn tool_env() -> Vec<(String, String)> {
+    let mut env = vec![("PYTHONDONTWRITEBYTECODE".to_string(), "1".to_string())];
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    for (var, default) in [("RUSTUP_HOME", ".rustup"), ("CARGO_HOME", ".cargo")] {
+        let value = std::env::var_os(var)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(default)))
+            .filter(|p| p.is_dir());
+        if let Some(path) = value {
+            env.push((var.to_string(), path.to_string_lossy().into_owned()));
+        }
+    }
+    env
 }
 
 /// Runs `spec`, streaming its output as `ToolOutputDelta` events of call `id`.
