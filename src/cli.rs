@@ -72,6 +72,13 @@ pub enum Cmd {
         /// The run (default: the newest).
         #[arg(long)]
         run: Option<i64>,
+        /// Also let commands with the same program and subcommand run without asking in
+        /// this run.
+        #[arg(long)]
+        always: bool,
+        /// With --always: in every run of this repository, from now on.
+        #[arg(long, requires = "always")]
+        repo_wide: bool,
     },
     /// Deny a pending approval of a run.
     Deny {

@@ -85,11 +85,21 @@ fn run(args: Cli) -> Result<ExitCode> {
         Some(Cmd::Init { force }) => cli::init(&ctx, force)?,
         Some(Cmd::Patches { run, limit }) => cli::patches::list(&ctx, run, limit)?,
         Some(Cmd::Rollback { patch }) => cli::patches::rollback(&ctx, patch)?,
-        Some(Cmd::Approve { id, run }) => {
-            cli::patches::decide(&ctx, id, run, Decision::Approved)?;
+        Some(Cmd::Approve {
+            id,
+            run,
+            always,
+            repo_wide,
+        }) => {
+            let scope = match (always, repo_wide) {
+                (true, true) => Some(warroom::protocol::GrantScope::Repo),
+                (true, false) => Some(warroom::protocol::GrantScope::Run),
+                (false, _) => None,
+            };
+            cli::patches::decide(&ctx, id, run, Decision::Approved, scope)?;
         }
         Some(Cmd::Deny { id, run, reason }) => {
-            cli::patches::decide(&ctx, id, run, Decision::Denied { reason })?;
+            cli::patches::decide(&ctx, id, run, Decision::Denied { reason }, None)?;
         }
         Some(Cmd::Doctor | Cmd::Completions { .. }) => {}
     }

@@ -306,6 +306,16 @@ pub enum Decision {
     },
 }
 
+/// How far an "always allow this prefix" grant reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantScope {
+    /// This run only.
+    Run,
+    /// Every run in this repository, from now on.
+    Repo,
+}
+
 /// The kinds of memory entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -661,6 +671,15 @@ pub enum Event {
         /// The patch.
         patch: PatchId,
     },
+    /// Commands starting with `prefix` run without asking from now on.
+    PrefixGranted {
+        /// The start of a command line ("cargo test", "npm install").
+        prefix: String,
+        /// This run, or the repository.
+        scope: GrantScope,
+        /// Who granted it.
+        by: String,
+    },
     /// Something failed; the person should see it.
     ErrorRaised {
         /// The agent it concerns, if any.
@@ -706,6 +725,7 @@ impl Event {
             Event::PatchJudged { .. } => "patch_judged",
             Event::PatchApplied { .. } => "patch_applied",
             Event::PatchRolledBack { .. } => "patch_rolled_back",
+            Event::PrefixGranted { .. } => "prefix_granted",
             Event::ErrorRaised { .. } => "error_raised",
         }
     }
@@ -762,7 +782,8 @@ impl Event {
             | Event::PatchProposed { .. }
             | Event::PatchJudged { .. }
             | Event::PatchApplied { .. }
-            | Event::PatchRolledBack { .. } => Some(LogLevel::Info),
+            | Event::PatchRolledBack { .. }
+            | Event::PrefixGranted { .. } => Some(LogLevel::Info),
             _ => None,
         }
     }
@@ -812,6 +833,15 @@ pub enum Command {
     RollbackPatch {
         /// The patch.
         patch: PatchId,
+    },
+    /// Let commands starting with `prefix` run without asking.
+    GrantPrefix {
+        /// The run it is granted in (and whose log records it).
+        run: RunId,
+        /// The start of a command line.
+        prefix: String,
+        /// This run, or the repository.
+        scope: GrantScope,
     },
 }
 

@@ -180,6 +180,11 @@ fn all_events() -> Vec<Event> {
             files: vec!["src/lib.rs".into()],
         },
         Event::PatchRolledBack { patch: PatchId(1) },
+        Event::PrefixGranted {
+            prefix: "cargo test".into(),
+            scope: GrantScope::Repo,
+            by: "owner".into(),
+        },
         Event::ErrorRaised {
             agent: Some(AgentId(2)),
             source: "llm".into(),
@@ -208,6 +213,11 @@ fn all_commands() -> Vec<Command> {
             memory: MemoryId(3),
         },
         Command::RollbackPatch { patch: PatchId(1) },
+        Command::GrantPrefix {
+            run: RunId(1),
+            prefix: "npm install".into(),
+            scope: GrantScope::Run,
+        },
     ]
 }
 
@@ -245,7 +255,8 @@ fn variant_count(event: &Event) -> usize {
         | Event::PatchJudged { .. }
         | Event::PatchApplied { .. }
         | Event::PatchRolledBack { .. }
-        | Event::ErrorRaised { .. } => 31,
+        | Event::PrefixGranted { .. }
+        | Event::ErrorRaised { .. } => 32,
     }
 }
 

@@ -10,7 +10,10 @@ use std::time::Duration;
 use color_eyre::eyre::{Result, eyre};
 
 use crate::core::patches::{self, ApplyError};
-use crate::protocol::{ApprovalId, ApprovalSubject, Command, Decision, Event, PatchId, RunId};
+use crate::core::team::policy::grant_prefix;
+use crate::protocol::{
+    ApprovalId, ApprovalSubject, Command, Decision, Event, GrantScope, PatchId, RunId,
+};
 use crate::store::{self, OwnerState, PatchRow, PatchState, Reader, probe_owner};
 use crate::timefmt;
 
@@ -79,7 +82,15 @@ pub fn rollback(ctx: &Context, patch: i64) -> Result<()> {
 }
 
 /// `warroom approve ID` / `warroom deny ID`: queues the decision for the owner.
-pub fn decide(ctx: &Context, approval: u32, run: Option<i64>, decision: Decision) -> Result<()> {
+/// `always`: also let commands with the same program and subcommand run without asking, in
+/// this run or (`Some(GrantScope::Repo)`) in every run of the repository.
+pub fn decide(
+    ctx: &Context,
+    approval: u32,
+    run: Option<i64>,
+    decision: Decision,
+    always: Option<GrantScope>,
+) -> Result<()> {
     let reader = open_reader(ctx)?;
     let run = match run {
         Some(run) => require_run(ctx, &reader, RunId(run))?,
@@ -110,6 +121,18 @@ pub fn decide(ctx: &Context, approval: u32, run: Option<i64>, decision: Decision
         Decision::Denied { .. } => "deny",
     };
     let subject = subject_words(&asked.subject);
+    let grant = match (&asked.subject, &decision, always) {
+        (ApprovalSubject::Command { command, .. }, Decision::Approved, Some(scope)) => {
+            Some((grant_prefix(command), scope))
+        }
+        (_, _, Some(_)) => {
+            return Err(eyre!(
+                "--always grants a command prefix: approval {approval} of run {run} is not a \
+                 command being approved ({subject})"
+            ));
+        }
+        _ => None,
+    };
     store::queue_command(
         &ctx.paths,
         &Command::DecideApproval {
@@ -126,6 +149,23 @@ pub fn decide(ctx: &Context, approval: u32, run: Option<i64>, decision: Decision
         out,
         "queued: {verb} approval {approval} of run {run} ({subject})"
     )?;
+    if let Some((prefix, scope)) = grant {
+        let command = Command::GrantPrefix {
+            run,
+            prefix: prefix.clone(),
+            scope,
+        };
+        store::queue_command(&ctx.paths, &command, &sender(), busy(ctx))
+            .map_err(|e| eyre!("{e}"))?;
+        let reach = match scope {
+            GrantScope::Run => format!("in run {run}"),
+            GrantScope::Repo => "in every run of this repository".to_string(),
+        };
+        writeln!(
+            out,
+            "queued: commands starting with {prefix:?} run without asking {reach}"
+        )?;
+    }
     match probe_owner(&ctx.paths.lock) {
         OwnerState::Alive { pid, .. } => writeln!(
             out,

@@ -191,6 +191,24 @@ pub fn plan(
             None => Vec::new(),
         },
         Command::RollbackPatch { patch } => vec![Effect::Rollback(*patch)],
+        Command::GrantPrefix { run, prefix, scope } if live(state) == Some(*run) => {
+            vec![Effect::Forward(
+                *run,
+                RunInput::Grant {
+                    prefix: prefix.clone(),
+                    scope: *scope,
+                    by: by.to_string(),
+                },
+            )]
+        }
+        Command::GrantPrefix { run, prefix, scope } => vec![Effect::Append(
+            *run,
+            Event::PrefixGranted {
+                prefix: prefix.clone(),
+                scope: *scope,
+                by: by.to_string(),
+            },
+        )],
     }
 }
 
@@ -283,6 +301,7 @@ pub fn spawn(
 /// What the driver holds besides the pure state.
 struct Driver {
     store: Store,
+    reader: Reader,
     team: Option<team::TeamEnv>,
     /// How the team's models were chosen, told at the start of each run.
     models: String,
@@ -300,14 +319,15 @@ async fn run(store: Store, reader: Reader, mut rx: mpsc::Receiver<Command>, opti
     if let Ok(Some(latest)) = reader.latest_run() {
         state.current = Some((latest.id, latest.state));
     }
+    let next_patch = reader.max_patch_id().map(|id| id.0 + 1).unwrap_or(1);
     let mut driver = Driver {
         store: store.clone(),
+        reader,
         team: None,
         models: String::new(),
         options,
         runs: HashMap::new(),
     };
-    let next_patch = reader.max_patch_id().map(|id| id.0 + 1).unwrap_or(1);
     let prepared = team::setup::prepare(
         &driver.options.config,
         &store,
@@ -334,13 +354,13 @@ async fn run(store: Store, reader: Reader, mut rx: mpsc::Receiver<Command>, opti
         tokio::select! {
             command = rx.recv() => {
                 let Some(command) = command else { break };
-                let effects = decide(&reader, &state, &command, "owner");
+                let effects = decide(&driver.reader, &state, &command, "owner");
                 perform_all(&mut driver, &mut state, effects).await;
             }
             batch = committed.recv() => match batch {
                 Ok(batch) => batch.iter().for_each(|r| observe(&mut state, r.run, &r.event)),
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    if let Ok(Some(latest)) = reader.latest_run() {
+                    if let Ok(Some(latest)) = driver.reader.latest_run() {
                         state.current = Some((latest.id, latest.state));
                         if latest.state.is_terminal() && state.live == Some(latest.id) {
                             state.live = None;
@@ -358,7 +378,7 @@ async fn run(store: Store, reader: Reader, mut rx: mpsc::Receiver<Command>, opti
                     Ok(commands) => for command in commands {
                         match command {
                             Ok(command) => {
-                                let effects = decide(&reader, &state, &command, "viewer");
+                                let effects = decide(&driver.reader, &state, &command, "viewer");
                                 perform_all(&mut driver, &mut state, effects).await;
                             }
                             Err(message) => report(&store, &state, message).await,
@@ -439,6 +459,9 @@ async fn perform(
                 };
                 store.append(run, event).await?;
                 let mut rules = team::policy::Rules::new(driver.options.config.approvals.clone());
+                for prefix in driver.reader.repo_grants().unwrap_or_default() {
+                    rules.grant(&prefix);
+                }
                 if let Some(policy) = driver.options.approve {
                     rules.override_asks(policy);
                 }

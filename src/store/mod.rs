@@ -8,6 +8,7 @@
 //! `events` table through a [`Reader`]. The core and the UI never see SQL.
 
 pub mod cache;
+mod grants;
 mod lock;
 mod patches;
 mod project;

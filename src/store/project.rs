@@ -222,6 +222,18 @@ pub(super) fn apply(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<(
         } => patches::judge(tx, *patch, *verified, reason)?,
         Event::PatchApplied { patch, .. } => patches::applied(tx, *patch, record.at)?,
         Event::PatchRolledBack { patch } => patches::rolled_back(tx, *patch, record.at)?,
+        Event::PrefixGranted {
+            prefix,
+            scope: crate::protocol::GrantScope::Repo,
+            by,
+        } => {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO grants(prefix, run_id, granted_by, granted_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![prefix, run, by, at])?;
+        }
+        Event::PrefixGranted { .. } => {}
         Event::RunStarted { .. }
         | Event::LogLine { .. }
         | Event::LlmDelta { .. }

@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_approvals_memory_commands.sql"),
     include_str!("migrations/0003_llm_cache.sql"),
     include_str!("migrations/0004_patches.sql"),
+    include_str!("migrations/0005_grants.sql"),
 ];
 
 /// The schema version this build reads and writes.

@@ -52,6 +52,15 @@ pub enum RunInput {
     },
     /// Try the fix again with the person's hint (sent by the planner's chat handling).
     Retry,
+    /// Commands starting with `prefix` run without asking from now on.
+    Grant {
+        /// The start of a command line.
+        prefix: String,
+        /// This run, or the repository.
+        scope: crate::protocol::GrantScope,
+        /// Who granted it.
+        by: String,
+    },
 }
 
 struct Node {
@@ -274,6 +283,10 @@ pub async fn conduct(
                         nodes.insert(id, Node { parent: Some(root), deps: Vec::new(), role: "analyst".into(), title, status: TaskStatus::Pending, agent: None });
                     }
                     RunInput::Retry => {}
+                    RunInput::Grant { prefix, scope, by } => {
+                        lock(&shared.rules).grant(&prefix);
+                        shared.emit(Event::PrefixGranted { prefix, scope, by }).await;
+                    }
                     RunInput::CancelTask { task } => {
                         for id in subtree(&nodes, task) {
                             if let Some(handle) = handles.remove(&id) {

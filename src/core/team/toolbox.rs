@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::policy::{Action, Ruling, grant_prefix};
+use super::policy::{Action, Ruling};
 use super::shared::{Shared, lock};
 use super::verify;
 use crate::core::llm::{ToolCall, ToolSpec};
@@ -245,13 +245,7 @@ async fn approve(
                 reason,
             };
             match shared.ask_person(agent, task, subject).await {
-                Decision::Approved => {
-                    if tool == "run_command" {
-                        // Asked once for this program and subcommand in this run is enough.
-                        lock(&shared.rules).grant(&grant_prefix(what));
-                    }
-                    Ok(())
-                }
+                Decision::Approved => Ok(()),
                 Decision::Denied { reason } => Err(ToolError::Command(format!(
                     "the person refused this{}",
                     if reason.is_empty() {
