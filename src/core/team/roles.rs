@@ -53,7 +53,8 @@ pub struct Job {
 /// Runs `job` to its end.
 pub async fn run(shared: Arc<Shared>, job: Job, worktree: Arc<Worktree>) -> TaskOutcome {
     match job.role.as_str() {
-        "observer" => observe(&shared, &job).await,
+        // Only the first observer task detects and takes the baseline; later ones look around.
+        "observer" if lock(&shared.baseline).is_none() => observe(&shared, &job).await,
         "analyst" => fix(&shared, &job, &worktree).await,
         _ => custom(&shared, &job).await,
     }
@@ -319,7 +320,9 @@ async fn custom(shared: &Arc<Shared>, job: &Job) -> TaskOutcome {
     }
 }
 
-/// The brief of a task: the goal, the task, and what earlier tasks found.
+/// The brief of a task: the goal, the task, what earlier tasks found, and for a small
+/// repository its source files (a small model does far better seeing the code than hunting
+/// for it with tools).
 fn brief(shared: &Shared, job: &Job) -> String {
     let findings = lock(&shared.findings).join("\n\n");
     let hints = lock(&shared.hints).join("\n");
@@ -327,10 +330,46 @@ fn brief(shared: &Shared, job: &Job) -> String {
     if !findings.is_empty() {
         text.push_str(&format!("\n\nWhat the team found so far:\n{findings}"));
     }
+    if job.role == "analyst" {
+        if let Some(ws) = shared.workspace() {
+            if let Some(sources) = small_repo_sources(ws.root()) {
+                text.push_str(&format!("\n\nThe repository's files:\n{sources}"));
+            }
+        }
+    }
     if !hints.is_empty() {
         text.push_str(&format!("\n\nThe person says:\n{hints}"));
     }
     text
+}
+
+/// Most bytes of source a brief includes whole.
+const SMALL_REPO_BYTES: u64 = 16 * 1024;
+/// Most files a brief includes whole.
+const SMALL_REPO_FILES: usize = 8;
+
+/// Every in-scope file with its text, when the repository is small enough to show whole.
+fn small_repo_sources(root: &std::path::Path) -> Option<String> {
+    let mut files = crate::core::tools::search::scope_walk(root);
+    if files.is_empty() || files.len() > SMALL_REPO_FILES {
+        return None;
+    }
+    files.sort();
+    let mut total = 0u64;
+    let mut out = String::new();
+    for rel in files {
+        let path = root.join(&rel);
+        total += std::fs::metadata(&path).ok()?.len();
+        if total > SMALL_REPO_BYTES {
+            return None;
+        }
+        let body = std::fs::read_to_string(&path).ok()?;
+        out.push_str(&format!("\n--- {} ---\n{body}", rel.display()));
+        if !body.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    Some(out)
 }
 
 /// One conversation from a brief to the agent's final answer.
