@@ -4,6 +4,7 @@
 //! and draws a frame as a pure function of that state. No IO, no terminal, no clock except
 //! for the elapsed time (injectable with [`App::set_clock`]).
 
+mod approve;
 #[cfg(test)]
 mod inspect;
 mod keys;
@@ -281,8 +282,16 @@ impl App {
                 }
                 PaneId::Chat => {
                     let note = self.input_note();
-                    self.chat
-                        .render(buf, *rect, &self.view.chat, &note, focused, &theme);
+                    let waiting = self.waiting_words();
+                    self.chat.render(
+                        buf,
+                        *rect,
+                        &self.view.chat,
+                        &note,
+                        waiting.as_deref(),
+                        focused,
+                        &theme,
+                    );
                 }
             }
         }
@@ -305,6 +314,7 @@ impl App {
             ),
             message,
             now,
+            can_decide: self.mode == Mode::Owner,
         };
         status_bar::render(buf, screen.status, &self.view, line, &theme);
         let main = Rect {

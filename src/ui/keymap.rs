@@ -25,6 +25,10 @@ pub enum KeyAction {
     Back,
     /// Focus chat and start typing.
     TypeInChat,
+    /// Approve the oldest waiting approval.
+    Approve,
+    /// Start denying the oldest waiting approval (chat gets `/deny N `).
+    Deny,
     /// Previous row / scroll up.
     Up,
     /// Next row / scroll down.
@@ -124,6 +128,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(Group::Global, &[Char('z')], KeyAction::ToggleZoom, "zoom the focused pane (z again to unzoom)"),
     bind(Group::Global, &[Code(KeyCode::Esc)], KeyAction::Back, "unzoom, or clear the notice"),
     bind(Group::Global, &[Char('i')], KeyAction::TypeInChat, "type in chat: a message, /goal <text>, /cancel"),
+    bind(Group::Global, &[Char('a')], KeyAction::Approve, "approve the oldest waiting approval"),
+    bind(Group::Global, &[Char('d')], KeyAction::Deny, "deny it (type why, then Enter)"),
     bind(Group::Lists, &[Char('j'), Code(KeyCode::Down)], KeyAction::Down, "next row"),
     bind(Group::Lists, &[Char('k'), Code(KeyCode::Up)], KeyAction::Up, "previous row"),
     bind(Group::Lists, &[Code(KeyCode::PageDown)], KeyAction::PageDown, "next page"),

@@ -34,6 +34,8 @@ mod app_event_tests;
 #[cfg(test)]
 mod app_tests;
 #[cfg(test)]
+mod approval_tests;
+#[cfg(test)]
 mod fixture;
 #[cfg(test)]
 mod fold_tests;

@@ -8,7 +8,7 @@ use crossterm::event::{KeyEvent, KeyEventKind};
 use super::super::keymap::{self, Context, KeyAction};
 use super::super::layout::Kind;
 use super::super::panes::PaneId;
-use super::submit::{self, Submission};
+use super::submit::{self, Shown, Submission};
 use super::{Action, App, Mode, Overlay};
 
 impl App {
@@ -108,6 +108,8 @@ impl App {
                 self.focus = PaneId::Chat;
                 self.start_typing();
             }
+            KeyAction::Approve => return self.approve_oldest(),
+            KeyAction::Deny => self.start_deny(),
             KeyAction::ToggleExpand => self.hint = self.tasks.toggle(&self.view.tasks),
             KeyAction::Up
             | KeyAction::Down
@@ -173,8 +175,12 @@ impl App {
             self.hint = Some("read-only: nothing is sent from watch mode".into());
             return Vec::new();
         }
-        let active = self.view.run().filter(|_| self.view.status.is_active());
-        match submit::parse(&self.chat.draft(), active) {
+        let shown = Shown {
+            active: self.view.run().filter(|_| self.view.status.is_active()),
+            run: self.view.run(),
+            approvals: &self.view.approvals,
+        };
+        match submit::parse(&self.chat.draft(), shown) {
             Submission::Send(command, said) => {
                 self.chat.clear();
                 self.hint = Some(said);

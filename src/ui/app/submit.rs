@@ -1,9 +1,26 @@
 //! What the chat input sends: plain text is a message to the planner while a run is active
 //! and a new goal otherwise; `/goal <text>` always starts a run, `/cancel` cancels the active
-//! run, `/help` opens help; anything else starting with `/` is refused with a hint rather than
-//! sent. Pure: text in, decision out.
+//! run, `/approve [N]` and `/deny [N] [reason]` decide a waiting approval of the run shown
+//! (the oldest when N is left out), `/help` opens help; anything else starting with `/` is
+//! refused with a hint rather than sent. Pure: text in, decision out.
 
-use crate::protocol::{Command, RunId};
+use crate::protocol::{ApprovalId, Command, Decision, RunId};
+
+use super::super::views::approvals::ApprovalsView;
+
+/// What the screen shows, which decides what a text means.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a> {
+    /// The run that is going on, if any.
+    pub active: Option<RunId>,
+    /// The run shown (active or not).
+    pub run: Option<RunId>,
+    /// Its approvals that wait.
+    pub approvals: &'a ApprovalsView,
+}
+
+/// What a person sees when an approval command finds nothing to decide.
+pub const NOTHING_WAITING: &str = "nothing is waiting for approval";
 
 /// What to do with the input.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,8 +33,9 @@ pub enum Submission {
     Refuse(String),
 }
 
-/// Decides what `text` means; `active` is the run that is going on, if any.
-pub fn parse(text: &str, active: Option<RunId>) -> Submission {
+/// Decides what `text` means on the screen `shown`.
+pub fn parse(text: &str, shown: Shown<'_>) -> Submission {
+    let active = shown.active;
     let text = text.trim();
     if text.is_empty() {
         return Submission::Refuse(
@@ -61,9 +79,62 @@ pub fn parse(text: &str, active: Option<RunId>) -> Submission {
             ),
             None => Submission::Refuse("no active run to cancel".into()),
         },
+        "approve" => match pick(rest, shown) {
+            Ok((run, approval, _)) => decide(run, approval, Decision::Approved),
+            Err(why) => Submission::Refuse(why),
+        },
+        "deny" => match pick(rest, shown) {
+            Ok((run, approval, reason)) => decide(
+                run,
+                approval,
+                Decision::Denied {
+                    reason: reason.to_string(),
+                },
+            ),
+            Err(why) => Submission::Refuse(why),
+        },
         "help" => Submission::Help,
         other => Submission::Refuse(format!(
-            "unknown command /{other}; try /goal <text>, /cancel or /help"
+            "unknown command /{other}; try /goal <text>, /cancel, /approve, /deny or /help"
+        )),
+    }
+}
+
+/// The command that decides `approval` of `run`, and what the hint says.
+pub fn decide(run: RunId, approval: ApprovalId, decision: Decision) -> Submission {
+    let said = match &decision {
+        Decision::Approved => format!("sent: approve approval {approval}"),
+        Decision::Denied { reason } if reason.is_empty() => {
+            format!("sent: deny approval {approval}")
+        }
+        Decision::Denied { .. } => format!("sent: deny approval {approval}, with your reason"),
+    };
+    Submission::Send(
+        Command::DecideApproval {
+            run,
+            approval,
+            decision,
+        },
+        said,
+    )
+}
+
+/// The approval `rest` names ("3 why" or "why"; the oldest waiting one when it starts with no
+/// number) and the words after its number.
+fn pick<'t>(rest: &'t str, shown: Shown<'_>) -> Result<(RunId, ApprovalId, &'t str), String> {
+    let (Some(run), Some(oldest)) = (shown.run, shown.approvals.oldest()) else {
+        return Err(NOTHING_WAITING.to_string());
+    };
+    let (first, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let Ok(number) = first.trim_start_matches('#').parse::<u32>() else {
+        return Ok((run, oldest.id, rest));
+    };
+    let approval = ApprovalId(number);
+    match shown.approvals.get(approval) {
+        Some(_) => Ok((run, approval, after.trim())),
+        None => Err(format!(
+            "approval {approval} is not waiting; waiting: {}",
+            shown.approvals.ids()
         )),
     }
 }
@@ -71,6 +142,18 @@ pub fn parse(text: &str, active: Option<RunId>) -> Submission {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(text: &str, active: Option<RunId>) -> Submission {
+        let none = ApprovalsView::default();
+        super::parse(
+            text,
+            Shown {
+                active,
+                run: active,
+                approvals: &none,
+            },
+        )
+    }
 
     fn sent(s: Submission) -> Command {
         match s {

@@ -1,7 +1,8 @@
 //! The chat pane: the conversation wrapped to the pane's width (newest at the bottom,
 //! scrollable) and the input line (a tui-textarea). Holds the draft, whether the person is
 //! typing, and the scroll position; turning the draft into a Command is the App's job, and in
-//! watch mode the input is shown disabled.
+//! watch mode the input is shown disabled. While an approval waits, its words (given by the
+//! App) stay pinned above the input, so the request is in view while the person answers.
 
 use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
@@ -76,6 +77,12 @@ impl ChatPane {
         self.input.lines().join("\n")
     }
 
+    /// Replaces the draft with `text`, the cursor at its end (a prefilled `/deny 3 `).
+    pub fn set_draft(&mut self, text: &str) {
+        self.input = empty_input();
+        self.input.insert_str(text);
+    }
+
     /// Empties the input after a send.
     pub fn clear(&mut self) {
         self.input = empty_input();
@@ -96,13 +103,16 @@ impl ChatPane {
         true
     }
 
-    /// Draws the pane.
+    /// Draws the pane; `waiting` is the words of the approval that waits, if one does.
+    // Each argument is a different thing the pane draws from; a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub fn render(
         &mut self,
         buf: &mut Buffer,
         area: Rect,
         view: &ChatView,
         note: &InputNote,
+        waiting: Option<&str>,
         focused: bool,
         theme: &Theme,
     ) {
@@ -139,6 +149,9 @@ impl ChatPane {
             messages.height -= 1;
         }
         self.render_input(buf, input_row, note, theme);
+        if let Some(words) = waiting {
+            messages = pin_waiting(buf, messages, words, theme);
+        }
         self.height = usize::from(messages.height);
         if view.messages().is_empty() {
             let words = match note {
@@ -239,6 +252,32 @@ impl ChatPane {
         for (y, line) in (top..).zip(shown.into_iter().rev()) {
             buf.set_line(area.x, y, line, area.width);
         }
+    }
+}
+
+/// Draws the waiting approval's words at the bottom of `area` (at most three lines, one on a
+/// short pane); returns the space left above them.
+fn pin_waiting(buf: &mut Buffer, area: Rect, words: &str, theme: &Theme) -> Rect {
+    if area.is_empty() {
+        return area;
+    }
+    let width = usize::from(area.width);
+    let most = if area.height >= 6 { 3 } else { 1 };
+    let mut lines = text::wrap(words, width);
+    if lines.len() > most {
+        lines.truncate(most);
+        if let Some(last) = lines.last_mut() {
+            *last = fit(&format!("{last} …"), width);
+        }
+    }
+    let used = lines.len() as u16;
+    let top = area.bottom() - used;
+    for (y, line) in (top..).zip(&lines) {
+        buf.set_stringn(area.x, y, line, width, theme.hint());
+    }
+    Rect {
+        height: area.height - used,
+        ..area
     }
 }
 

@@ -1,4 +1,5 @@
-//! The status bar: one line with the run and its state, pending approvals, elapsed time,
+//! The status bar: one line with the run and its state, the oldest approval that waits and
+//! the keys that decide it ("approval 3 waiting: a approve · d deny"), elapsed time,
 //! tokens, dollars, the mode ("owner" / "watching, read-only, owner pid N"), the latest
 //! hint or notice and the key hints. When the line is too narrow, the least important parts
 //! go first and the notice is cut, so it reads at 40 columns. Draws only; holds no state.
@@ -8,7 +9,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::protocol::Millis;
+use crate::protocol::{ApprovalId, Millis};
 
 use super::super::format;
 use super::super::text::{fit, width};
@@ -35,6 +36,9 @@ pub struct StatusLine<'a> {
     pub message: Option<(&'a str, bool)>,
     /// Now, for the elapsed time.
     pub now: Millis,
+    /// Whether `a` and `d` decide approvals here (owner mode); a viewer is pointed to
+    /// `warroom approve` instead.
+    pub can_decide: bool,
 }
 
 struct Segment<'a> {
@@ -76,15 +80,14 @@ pub fn render(buf: &mut Buffer, area: Rect, run: &RunView, line: StatusLine<'_>,
         (Some(id), None) => Segment::new(vec![Span::styled(format!("run {id}"), theme.bold())], 10),
         (None, _) => Segment::new(vec![Span::styled("no run", theme.dim())], 10),
     });
-    if !status.pending.is_empty() {
-        let n = status.pending.len();
-        let long = format!(" {n} approval{} ", if n == 1 { "" } else { "s" });
+    if let Some(oldest) = run.approvals.oldest() {
+        // Ranked with the run itself: a waiting approval is what the person must act on.
         segments.push(Segment {
-            forms: vec![
-                vec![Span::styled(long, theme.badge())],
-                vec![Span::styled(format!(" !{n} "), theme.badge())],
-            ],
-            ..Segment::new(Vec::new(), 7)
+            forms: approval_forms(oldest.id, run.approvals.len(), line, area.width)
+                .into_iter()
+                .map(|form| vec![Span::styled(form, theme.badge())])
+                .collect(),
+            ..Segment::new(Vec::new(), 10)
         });
     }
     if let Some(ms) = status.elapsed_ms(line.now) {
@@ -144,6 +147,43 @@ pub fn render(buf: &mut Buffer, area: Rect, run: &RunView, line: StatusLine<'_>,
     });
     let line = arrange(segments, usize::from(area.width));
     buf.set_line(area.x, area.y, &line, area.width);
+}
+
+/// The ways to say that approval `id` waits (with `count - 1` more behind it), longest
+/// first. While a hint or notice shows on a bar under 100 columns, only the shorter forms are
+/// offered, so the message keeps room to be read. A viewer cannot decide here, so its bar
+/// names no keys and leaves the room to the read-only mode words.
+fn approval_forms(id: ApprovalId, count: usize, line: StatusLine<'_>, width: u16) -> Vec<String> {
+    let more = match count.saturating_sub(1) {
+        0 => String::new(),
+        n => format!(" (+{n})"),
+    };
+    let roomy = line.message.is_none() || width >= 100;
+    let mut forms = Vec::new();
+    if !line.can_decide {
+        // Below 80 columns the viewer's read-only words need the room more than the count.
+        if roomy && width >= 80 {
+            forms.push(format!(" approval {id} waiting{more} "));
+        }
+        if roomy || width >= 60 {
+            forms.push(format!(" approval {id} waiting "));
+        }
+    } else {
+        if roomy {
+            if !more.is_empty() {
+                forms.push(format!(" approval {id} waiting{more}: a approve · d deny "));
+            }
+            forms.push(format!(" approval {id} waiting: a approve · d deny "));
+        }
+        if roomy || width >= 80 {
+            forms.push(format!(" approval {id}: a approve · d deny "));
+        }
+        if roomy || width >= 60 {
+            forms.push(format!(" approval {id}: a/d "));
+        }
+    }
+    forms.push(format!(" !{id} "));
+    forms
 }
 
 /// Admits segments most important first, each in its longest form that fits in the room left

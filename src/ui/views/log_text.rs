@@ -1,12 +1,15 @@
 //! What each log-pane event says in one line of words: "tool cargo test ok (exit 0, 2.1s)",
-//! "approval 3 asked: run `rm -rf target` (outside the worktree)". The raw words may hold
-//! escape sequences or be huge; cleaning and cutting them is the logs view's job. Pure.
+//! "approval 3 asked: run `rm -rf target` (outside the worktree)", "tests ran (baseline): 41
+//! passed, 1 failed: parse_dates". The raw words may hold escape sequences or be huge;
+//! cleaning and cutting them is the logs view's job. Pure.
 
 use std::borrow::Cow;
 
 use crate::protocol::{
     ApprovalSubject, CallOutcome, Decision, Event, LlmCallId, LogLevel, OutputStream,
 };
+
+use crate::store::diff_line_counts;
 
 use super::super::format;
 
@@ -106,10 +109,13 @@ pub fn describe(event: &Event) -> Option<Described<'_>> {
             ApprovalSubject::Command { command, reason } => {
                 format!("approval {approval} asked: run `{command}` ({reason})")
             }
-            ApprovalSubject::Patch { files, .. } => format!(
-                "approval {approval} asked: apply a patch to {}",
-                list(files, "file")
-            ),
+            ApprovalSubject::Patch { diff, files } => {
+                let (added, removed) = diff_line_counts(diff);
+                format!(
+                    "approval {approval} asked: apply a patch (+{added} -{removed}) to {}",
+                    list(files, "file")
+                )
+            }
         }),
         Event::ApprovalDecided {
             approval,
@@ -135,6 +141,52 @@ pub fn describe(event: &Event) -> Option<Described<'_>> {
             Cow::Owned(format!("run finished, {}: {summary}", state.as_str()))
         }
         Event::FilesChanged { paths } => Cow::Owned(format!("changed {}", list(paths, "file"))),
+        Event::RepoDetected {
+            languages, test, ..
+        } => Cow::Owned(format!(
+            "repo detected: {}; tests: {}",
+            if languages.is_empty() {
+                "no known language".to_string()
+            } else {
+                languages.join(", ")
+            },
+            test.as_deref()
+                .map_or("no test command".to_string(), |t| format!("`{t}`"))
+        )),
+        Event::TestsRan {
+            label,
+            exit_code,
+            passed,
+            failed,
+            duration_ms,
+            ..
+        } => Cow::Owned(tests_ran(label, *exit_code, passed, failed, *duration_ms)),
+        Event::PatchProposed {
+            patch, diff, files, ..
+        } => {
+            let (added, removed) = diff_line_counts(diff);
+            Cow::Owned(format!(
+                "patch {patch} proposed (+{added} -{removed}) for {}",
+                list(files, "file")
+            ))
+        }
+        Event::PatchJudged {
+            patch,
+            verified: true,
+            reason,
+        } if reason.is_empty() => Cow::Owned(format!("patch {patch} verified")),
+        Event::PatchJudged {
+            patch,
+            verified,
+            reason,
+        } => Cow::Owned(format!(
+            "patch {patch} {}: {reason}",
+            if *verified { "verified" } else { "rejected" }
+        )),
+        Event::PatchApplied { patch, files } => {
+            Cow::Owned(format!("patch {patch} applied to {}", list(files, "file")))
+        }
+        Event::PatchRolledBack { patch } => Cow::Owned(format!("patch {patch} rolled back")),
         _ => Cow::Owned(event.kind().replace('_', " ")),
     };
     Some(Described {
@@ -142,6 +194,43 @@ pub fn describe(event: &Event) -> Option<Described<'_>> {
         text,
         stream,
     })
+}
+
+/// "tests ran (baseline): 41 passed, 2 failed: a, b (exit 1, 3.2s)", naming at most three
+/// failures.
+fn tests_ran(
+    label: &str,
+    exit_code: Option<i32>,
+    passed: &[String],
+    failed: &[String],
+    duration_ms: u64,
+) -> String {
+    const NAMED: usize = 3;
+    let mut out = format!(
+        "tests ran ({label}): {} passed, {} failed",
+        passed.len(),
+        failed.len()
+    );
+    if !failed.is_empty() {
+        out.push_str(": ");
+        out.push_str(
+            &failed
+                .iter()
+                .take(NAMED)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        if failed.len() > NAMED {
+            out.push_str(&format!(" and {} more", failed.len() - NAMED));
+        }
+    }
+    let exit = match exit_code {
+        Some(code) => format!("exit {code}"),
+        None => "killed".to_string(),
+    };
+    out.push_str(&format!(" ({exit}, {})", format::millis(duration_ms)));
+    out
 }
 
 /// "3 files: a, b, c" with at most five names.

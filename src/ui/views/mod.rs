@@ -3,7 +3,8 @@
 //! watch` and a resumed run share one code path. No IO, no ratatui, no key handling; the
 //! panes draw these and the App decides which run is shown.
 //!
-//! - [`status`]: run id, goal, lifecycle state, times, pending approvals.
+//! - [`status`]: run id, goal, lifecycle state, times.
+//! - [`approvals`]: the approvals that wait for the person, with their subjects in words.
 //! - [`agents`]: the agent family tree with usage and subtree totals.
 //! - [`tasks`]: the task tree with progress.
 //! - [`logs`]: the bounded log window and its paging requests; [`log_text`] words each event.
@@ -12,6 +13,7 @@
 //! - [`tree`]: flattening a parent-linked forest, shared by agents and tasks.
 
 pub mod agents;
+pub mod approvals;
 pub mod chat;
 pub mod log_text;
 pub mod logs;
@@ -24,6 +26,7 @@ use crate::protocol::{Event, EventId, Record, RunId};
 use crate::store::RunSnapshot;
 
 use agents::AgentsView;
+use approvals::ApprovalsView;
 use chat::ChatView;
 use logs::LogsView;
 use memory::MemoryView;
@@ -35,6 +38,8 @@ use tasks::TasksView;
 pub struct RunView {
     /// The headline.
     pub status: StatusView,
+    /// The approvals that wait.
+    pub approvals: ApprovalsView,
     /// The family tree.
     pub agents: AgentsView,
     /// The task tree.
@@ -53,6 +58,7 @@ impl RunView {
     pub fn new(log_window: usize) -> Self {
         RunView {
             status: StatusView::default(),
+            approvals: ApprovalsView::default(),
             agents: AgentsView::default(),
             tasks: TasksView::default(),
             logs: LogsView::new(log_window),
@@ -77,6 +83,7 @@ impl RunView {
         };
         RunView {
             status: StatusView::from_snapshot(snapshot),
+            approvals: ApprovalsView::from_rows(&snapshot.approvals),
             agents: AgentsView::from_rows(&snapshot.agents),
             tasks: TasksView::from_rows(&snapshot.tasks),
             logs: LogsView::from_page(&snapshot.logs, log_window),
@@ -107,6 +114,7 @@ impl RunView {
             return false;
         }
         let mut changed = self.status.apply(record.at, &record.event);
+        changed |= self.approvals.apply(record.at, &record.event);
         changed |= self.agents.apply(&record.event);
         changed |= self.tasks.apply(&record.event);
         changed |= self.logs.apply(record);

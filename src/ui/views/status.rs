@@ -1,9 +1,7 @@
 //! The run's headline as a fold: which run, its goal, its lifecycle state, when it started and
-//! ended, and which approvals wait for the person. Pure: no IO, no ratatui.
+//! ended. The approvals that wait are the approvals view's. Pure: no IO, no ratatui.
 
-use std::collections::BTreeMap;
-
-use crate::protocol::{AgentId, ApprovalId, Event, Millis, RunId, RunState};
+use crate::protocol::{Event, Millis, RunId, RunState};
 use crate::store::RunSnapshot;
 
 /// The run's headline.
@@ -21,8 +19,6 @@ pub struct StatusView {
     pub started_at: Option<Millis>,
     /// When it ended.
     pub finished_at: Option<Millis>,
-    /// Approvals waiting for the person, and who asked.
-    pub pending: BTreeMap<ApprovalId, AgentId>,
 }
 
 impl StatusView {
@@ -44,7 +40,6 @@ impl StatusView {
             reason: run.summary.clone(),
             started_at: Some(run.started_at),
             finished_at: run.finished_at,
-            pending: snapshot.approvals.iter().map(|a| (a.id, a.agent)).collect(),
         }
     }
 
@@ -71,14 +66,6 @@ impl StatusView {
                 self.state = Some(*state);
                 self.reason.clone_from(summary);
                 self.finished_at = Some(at);
-            }
-            Event::ApprovalRequested {
-                approval, agent, ..
-            } => {
-                self.pending.insert(*approval, *agent);
-            }
-            Event::ApprovalDecided { approval, .. } => {
-                return self.pending.remove(approval).is_some();
             }
             _ => return false,
         }
