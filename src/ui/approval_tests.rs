@@ -2,8 +2,8 @@
 //! oldest waiting one, `d` prefills `/deny N ` in chat, `/approve` and `/deny` pick by number,
 //! nothing waiting and watch mode answer in the status bar instead of sending; a snapshot's
 //! pending approvals count like folded ones; the status bar and chat show what waits (with a
-//! patch's files and +/- counts) at 80x24 and 60x20; the log lines of the repo, test and
-//! patch events. Test-only.
+//! patch's files and +/- counts, subjects cleaned of escapes) at 80x24 and 60x20. The log
+//! lines of the repo, test and patch events are tested in `views/log_text.rs`. Test-only.
 
 use crossterm::event::KeyCode;
 
@@ -12,7 +12,6 @@ use crate::store::{ApprovalRow, RunSnapshot};
 
 use super::fixture::{self, RUN, T0, ch, draw, key, populated_app, type_text, watch};
 use super::panes::PaneId;
-use super::views::log_text::describe;
 use super::{Action, App, Mode};
 
 const DIFF: &str = "diff --git a/src/dates.rs b/src/dates.rs\n--- a/src/dates.rs\n+++ b/src/dates.rs\n@@ -1,3 +1,4 @@\n fn year(y: u32) -> u32 {\n-    y\n+    if y < 100 { 2000 + y } else { y }\n+    // two-digit years\n }\n";
@@ -250,7 +249,10 @@ fn pending_approvals_load_from_the_snapshot() {
     app.apply(&[decided(51, 4)]);
     assert!(app.view().approvals.is_empty());
     let screen = draw(&mut app, 120, 40);
-    assert!(!screen.contains("approval 4 ·"), "chat no longer pins it: {screen}");
+    assert!(
+        !screen.contains("approval 4 ·"),
+        "chat no longer pins it: {screen}"
+    );
     assert!(!screen.contains("approval 4 waiting"), "{screen}");
 }
 
@@ -312,108 +314,6 @@ fn snapshots_of_a_waiting_patch() {
     app.on_key(ch('d'));
     type_text(&mut app, "keep the old year rule");
     insta::assert_snapshot!("approval_denying_60x20", draw(&mut app, 60, 20));
-}
-
-#[test]
-fn new_events_read_as_one_line() {
-    let line = |event: Event| {
-        describe(&event)
-            .map(|d| d.text.into_owned())
-            .unwrap_or_default()
-    };
-    assert_eq!(
-        line(Event::RepoDetected {
-            languages: vec!["rust".into(), "python".into()],
-            build: Some("cargo build".into()),
-            test: Some("cargo test".into()),
-            run: None,
-            sources: vec!["Cargo.toml".into()],
-        }),
-        "repo detected: rust, python; tests: `cargo test`"
-    );
-    assert_eq!(
-        line(Event::RepoDetected {
-            languages: vec![],
-            build: None,
-            test: None,
-            run: None,
-            sources: vec![],
-        }),
-        "repo detected: no known language; tests: no test command"
-    );
-    let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    assert_eq!(
-        line(Event::TestsRan {
-            agent: AgentId(2),
-            label: "patch 3".into(),
-            command: "pytest -q".into(),
-            exit_code: Some(1),
-            passed: names(&["a", "b", "c"]),
-            failed: names(&["test_x", "test_y", "test_z", "test_w"]),
-            duration_ms: 3200,
-        }),
-        "tests ran (patch 3): 3 passed, 4 failed: test_x, test_y, test_z and 1 more (exit 1, 3.2s)"
-    );
-    assert_eq!(
-        line(Event::TestsRan {
-            agent: AgentId(2),
-            label: "baseline".into(),
-            command: "pytest -q".into(),
-            exit_code: None,
-            passed: names(&["a"]),
-            failed: vec![],
-            duration_ms: 40,
-        }),
-        "tests ran (baseline): 1 passed, 0 failed (killed, 40ms)"
-    );
-    assert_eq!(
-        line(Event::PatchProposed {
-            patch: PatchId(3),
-            task: Some(TaskId(7)),
-            agent: AgentId(3),
-            files: vec!["src/dates.rs".into()],
-            diff: DIFF.into(),
-        }),
-        "patch 3 proposed (+2 -1) for 1 file: src/dates.rs"
-    );
-    assert_eq!(
-        line(Event::PatchJudged {
-            patch: PatchId(3),
-            verified: false,
-            reason: "test_leap still fails".into(),
-        }),
-        "patch 3 rejected: test_leap still fails"
-    );
-    assert_eq!(
-        line(Event::PatchJudged {
-            patch: PatchId(4),
-            verified: true,
-            reason: String::new(),
-        }),
-        "patch 4 verified"
-    );
-    assert_eq!(
-        line(Event::PatchApplied {
-            patch: PatchId(4),
-            files: vec!["a.rs".into(), "b.rs".into()],
-        }),
-        "patch 4 applied to 2 files: a.rs, b.rs"
-    );
-    assert_eq!(
-        line(Event::PatchRolledBack { patch: PatchId(4) }),
-        "patch 4 rolled back"
-    );
-    assert_eq!(
-        line(Event::ApprovalRequested {
-            approval: ApprovalId(6),
-            agent: AgentId(2),
-            subject: ApprovalSubject::Command {
-                command: "npm install".into(),
-                reason: "needs network".into(),
-            },
-        }),
-        "approval 6 asked: run `npm install` (needs network)"
-    );
 }
 
 #[test]

@@ -254,3 +254,113 @@ fn list(items: &[String], noun: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{AgentId, ApprovalId, PatchId, TaskId};
+
+    const DIFF: &str = "--- a/src/dates.rs\n+++ b/src/dates.rs\n@@ -1,3 +1,4 @@\n fn year(y: u32) -> u32 {\n-    y\n+    if y < 100 { 2000 + y } else { y }\n+    // two-digit years\n }\n";
+
+    #[test]
+    fn new_events_read_as_one_line() {
+        let line = |event: Event| {
+            describe(&event)
+                .map(|d| d.text.into_owned())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            line(Event::RepoDetected {
+                languages: vec!["rust".into(), "python".into()],
+                build: Some("cargo build".into()),
+                test: Some("cargo test".into()),
+                run: None,
+                sources: vec!["Cargo.toml".into()],
+            }),
+            "repo detected: rust, python; tests: `cargo test`"
+        );
+        assert_eq!(
+            line(Event::RepoDetected {
+                languages: vec![],
+                build: None,
+                test: None,
+                run: None,
+                sources: vec![],
+            }),
+            "repo detected: no known language; tests: no test command"
+        );
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            line(Event::TestsRan {
+                agent: AgentId(2),
+                label: "patch 3".into(),
+                command: "pytest -q".into(),
+                exit_code: Some(1),
+                passed: names(&["a", "b", "c"]),
+                failed: names(&["test_x", "test_y", "test_z", "test_w"]),
+                duration_ms: 3200,
+            }),
+            "tests ran (patch 3): 3 passed, 4 failed: test_x, test_y, test_z and 1 more (exit 1, 3.2s)"
+        );
+        assert_eq!(
+            line(Event::TestsRan {
+                agent: AgentId(2),
+                label: "baseline".into(),
+                command: "pytest -q".into(),
+                exit_code: None,
+                passed: names(&["a"]),
+                failed: vec![],
+                duration_ms: 40,
+            }),
+            "tests ran (baseline): 1 passed, 0 failed (killed, 40ms)"
+        );
+        assert_eq!(
+            line(Event::PatchProposed {
+                patch: PatchId(3),
+                task: Some(TaskId(7)),
+                agent: AgentId(3),
+                files: vec!["src/dates.rs".into()],
+                diff: DIFF.into(),
+            }),
+            "patch 3 proposed (+2 -1) for 1 file: src/dates.rs"
+        );
+        assert_eq!(
+            line(Event::PatchJudged {
+                patch: PatchId(3),
+                verified: false,
+                reason: "test_leap still fails".into(),
+            }),
+            "patch 3 rejected: test_leap still fails"
+        );
+        assert_eq!(
+            line(Event::PatchJudged {
+                patch: PatchId(4),
+                verified: true,
+                reason: String::new(),
+            }),
+            "patch 4 verified"
+        );
+        assert_eq!(
+            line(Event::PatchApplied {
+                patch: PatchId(4),
+                files: vec!["a.rs".into(), "b.rs".into()],
+            }),
+            "patch 4 applied to 2 files: a.rs, b.rs"
+        );
+        assert_eq!(
+            line(Event::PatchRolledBack { patch: PatchId(4) }),
+            "patch 4 rolled back"
+        );
+        assert_eq!(
+            line(Event::ApprovalRequested {
+                approval: ApprovalId(6),
+                agent: AgentId(2),
+                subject: ApprovalSubject::Command {
+                    command: "npm install".into(),
+                    reason: "needs network".into(),
+                },
+            }),
+            "approval 6 asked: run `npm install` (needs network)"
+        );
+    }
+}
