@@ -210,7 +210,7 @@ fn set_errors_name_the_argument() {
             "theme.color=never",
             "--set theme.color=never: theme: unknown section \"theme\", expected one of \
              \"store\", \"ui\", \"watch\", \"log\", \"budget\", \"router\", \"cache\", \
-             \"providers\", \"roles\", \"pricing\"",
+             \"team\", \"sandbox\", \"approvals\", \"repo\", \"providers\", \"roles\", \"pricing\"",
         ),
         (
             "ui.color",
