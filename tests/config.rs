@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use warroom::config::{
-    self, ColorChoice, Config, ConfigError, ConfigLayer, DOCUMENTED, LoadOptions, ModelRef,
+    self, ColorChoice, Config, ConfigError, ConfigLayer, DOCUMENTED, LoadOptions, ModelRef, Policy,
     PriceConfig, ProviderConfig, ProviderKind, RoleConfig, SECTIONS, Sources, parse_file,
     read_file, repo_template,
 };
@@ -214,6 +214,26 @@ fn every_key_changed() -> Config {
     config.cache.enabled = false;
     config.cache.ttl_secs = 60;
     config.cache.only_deterministic = false;
+    config.team.concurrency = 2;
+    config.team.max_attempts = 5;
+    config.team.max_steps = 40;
+    config.team.tool_output_bytes = 4096;
+    config.sandbox.cpu_secs = 30;
+    config.sandbox.memory_mb = 1024;
+    config.sandbox.file_size_mb = 64;
+    config.sandbox.processes = 64;
+    config.sandbox.timeout_secs = 60;
+    config.sandbox.output_kb = 64;
+    config.approvals.patch = Policy::Ask;
+    config.approvals.command = Policy::Ask;
+    config.approvals.apply = Policy::Auto;
+    config.approvals.outside = Policy::Deny;
+    config.approvals.allow = vec!["cargo test".into(), "pytest".into()];
+    config.approvals.ask = vec!["git push".into()];
+    config.approvals.deny = vec!["rm -rf".into()];
+    config.repo.build = "make build".into();
+    config.repo.test = "make test".into();
+    config.repo.run = "make run".into();
     config.providers.insert(
         "openai".into(),
         ProviderConfig {
@@ -242,6 +262,9 @@ fn every_key_changed() -> Config {
             ],
             temperature: Some(0.2),
             max_tokens: Some(4096),
+            tools: Some(vec!["read_file".into(), "apply_patch".into()]),
+            prompt: Some("/etc/warroom/analyst.md".into()),
+            about: Some("writes the patches".into()),
             ..RoleConfig::default()
         },
     );
