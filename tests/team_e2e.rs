@@ -281,7 +281,7 @@ async fn an_analyst_that_never_calls_a_tool_ends_in_a_request_for_help() {
             last["content"]
                 .as_str()
                 .unwrap()
-                .starts_with("You have not changed any file yet"),
+                .starts_with("No file has changed"),
             "{last}"
         );
     }

@@ -196,8 +196,9 @@ async fn fix(shared: &Arc<Shared>, job: &Job, worktree: &Arc<Worktree>) -> TaskO
                 .log(Some(job.agent), LogLevel::Warn, last_reason.clone())
                 .await;
             input = Input::Feedback {
-                text: "You have not changed any file yet. Change the code with apply_patch or \
-                       write_file, then answer in words."
+                text: "No file has changed: a fix described in words changes nothing. Call \
+                       write_file now with the path of the file to fix and its complete corrected \
+                       content (or apply_patch with a unified diff)."
                     .into(),
             };
             continue;
@@ -339,6 +340,14 @@ fn brief(shared: &Shared, job: &Job) -> String {
     }
     if !hints.is_empty() {
         text.push_str(&format!("\n\nThe person says:\n{hints}"));
+    }
+    if job.role == "analyst" {
+        // Small models follow the last line best: end on what to do, not on what was found.
+        text.push_str(
+            "\n\nNow fix the code: call write_file with the path and the complete corrected \
+             content of the file (or apply_patch with a unified diff). Do not only describe the \
+             fix.",
+        );
     }
     text
 }
