@@ -197,8 +197,8 @@ async fn fix(shared: &Arc<Shared>, job: &Job, worktree: &Arc<Worktree>) -> TaskO
                 .await;
             input = Input::Feedback {
                 text: "No file has changed: a fix described in words changes nothing. Call \
-                       write_file now with the path of the file to fix and its complete corrected \
-                       content (or apply_patch with a unified diff)."
+                       edit_file now with the path of the file to fix, the exact text to replace \
+                       (old_text) and the corrected text (new_text)."
                     .into(),
             };
             continue;
@@ -344,9 +344,8 @@ fn brief(shared: &Shared, job: &Job) -> String {
     if job.role == "analyst" {
         // Small models follow the last line best: end on what to do, not on what was found.
         text.push_str(
-            "\n\nNow fix the code: call write_file with the path and the complete corrected \
-             content of the file (or apply_patch with a unified diff). Do not only describe the \
-             fix.",
+            "\n\nNow fix the code: call edit_file with the path, the exact text to replace \
+             (old_text) and the corrected text (new_text). Do not only describe the fix.",
         );
     }
     text

@@ -21,6 +21,7 @@ pub const ALL_TOOLS: &[&str] = &[
     "git_status",
     "git_diff",
     "write_file",
+    "edit_file",
     "apply_patch",
     "run_command",
     "run_tests",
@@ -40,6 +41,7 @@ pub fn default_tools(role: &str) -> Vec<String> {
             "list_files",
             "read_file",
             "search",
+            "edit_file",
             "apply_patch",
             "write_file",
             "run_command",
@@ -68,6 +70,7 @@ fn spec(name: &str) -> Option<ToolSpec> {
         "list_files" => tools::files::list::spec(),
         "read_file" => tools::files::read::spec(),
         "write_file" => tools::files::write::spec(),
+        "edit_file" => tools::files::edit::spec(),
         "search" => tools::search::spec(),
         "apply_patch" => tools::patch::spec(),
         "git_status" => tools::git::status_spec(),
@@ -172,13 +175,13 @@ async fn run(
         "search" => blocking(ws, args, tools::search::run).await,
         "git_status" => blocking(ws, args, tools::git::status).await,
         "git_diff" => blocking(ws, args, tools::git::diff).await,
-        "write_file" | "apply_patch" => {
+        "write_file" | "edit_file" | "apply_patch" => {
             let ruling = lock(&shared.rules).rule(Action::PatchWorktree);
             approve(shared, agent, task, ruling, &call.name, &call.arguments).await?;
-            if call.name == "write_file" {
-                blocking(ws, args, tools::files::write::run).await
-            } else {
-                blocking(ws, args, tools::patch::run).await
+            match call.name.as_str() {
+                "write_file" => blocking(ws, args, tools::files::write::run).await,
+                "edit_file" => blocking(ws, args, tools::files::edit::run).await,
+                _ => blocking(ws, args, tools::patch::run).await,
             }
         }
         "run_command" => {

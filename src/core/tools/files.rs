@@ -1,9 +1,11 @@
-//! The file tools: `list_files` ([`list`]), `read_file` ([`read`]) and `write_file`
-//! ([`write`]), each a module with `spec()` and `run()`, and the pieces every tool of this
+//! The file tools: `list_files` ([`list`]), `read_file` ([`read`]), `write_file` ([`write`])
+//! and `edit_file` ([`edit`]), each a module with `spec()` and `run()`, and the pieces every tool of this
 //! family shares: argument parsing that names the bad field, the atomic write (temp file in
 //! the same folder, then rename), binary detection and output capping. Paths always go
 //! through [`super::paths`]; nothing here runs a process.
 
+#[path = "files_edit.rs"]
+pub mod edit;
 #[path = "files_list.rs"]
 pub mod list;
 #[path = "files_read.rs"]
