@@ -358,7 +358,12 @@ const SMALL_REPO_FILES: usize = 8;
 
 /// Every in-scope file with its text, when the repository is small enough to show whole.
 fn small_repo_sources(root: &std::path::Path) -> Option<String> {
-    let mut files = crate::core::tools::search::scope_walk(root);
+    // The tests are seen through their failures; shown whole, they tempt a small model to
+    // edit them instead of the code.
+    let mut files: Vec<_> = crate::core::tools::search::scope_walk(root)
+        .into_iter()
+        .filter(|rel| !is_test_file(rel))
+        .collect();
     if files.is_empty() || files.len() > SMALL_REPO_FILES {
         return None;
     }
@@ -378,6 +383,24 @@ fn small_repo_sources(root: &std::path::Path) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// Whether a path looks like a test (by the usual names of the ecosystems warroom detects).
+fn is_test_file(rel: &std::path::Path) -> bool {
+    let in_test_dir = rel.components().any(|c| {
+        matches!(
+            c.as_os_str().to_str(),
+            Some("test" | "tests" | "__tests__" | "spec")
+        )
+    });
+    let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    in_test_dir
+        || name.starts_with("test_")
+        || name.ends_with("_test.py")
+        || name.ends_with("_test.go")
+        || name.contains(".test.")
+        || name.contains(".spec.")
+        || name == "conftest.py"
 }
 
 /// One conversation from a brief to the agent's final answer.
