@@ -2,23 +2,26 @@
 
 from datetime import date, timedelta
 
-# Friday and Saturday nights are weekend nights (date.weekday(): Monday is 0).
-WEEKEND_NIGHTS = {4, 5}
+# The rate of a night in cents, by the weekday it starts on (date.weekday(): Monday is 0 and
+# Sunday is 6). Friday and Saturday nights cost more.
+NIGHTLY_CENTS = [10000, 10000, 10000, 10000, 15000, 15000]
 
 
 def stay_nights(check_in: date, check_out: date) -> list[date]:
     """The nights of a stay: every date from check-in up to, but not including, check-out."""
     if check_out <= check_in:
         raise ValueError(f"check-out {check_out} must be after check-in {check_in}")
-    return [check_in + timedelta(days=i) for i in range((check_out - check_in).days + 1)]
+    return [check_in + timedelta(days=i) for i in range((check_out - check_in).days)]
 
 
-def stay_price(check_in: date, check_out: date, weekday_cents: int, weekend_cents: int) -> int:
-    """The price of a stay in cents: each night at the weekday or the weekend rate."""
-    return sum(
-        weekend_cents if night.weekday() in WEEKEND_NIGHTS else weekday_cents
-        for night in stay_nights(check_in, check_out)
-    )
+def night_price(night: date) -> int:
+    """The price of one night in cents."""
+    return NIGHTLY_CENTS[night.weekday()]
+
+
+def stay_price(check_in: date, check_out: date) -> int:
+    """The price of a stay in cents: each night at its weekday's rate."""
+    return sum(night_price(night) for night in stay_nights(check_in, check_out))
 
 
 def format_price(cents: int) -> str:
