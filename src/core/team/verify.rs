@@ -169,7 +169,11 @@ pub async fn run_tests(
         passed: report.passed,
         failed: report.failed,
     };
-    let excerpt = testparse::failure_excerpt(&result.stdout, &result.stderr, EXCERPT_BYTES);
+    // Paths relative to the worktree: what the model's tools take, and the same from run to
+    // run (a recording replays).
+    let root = format!("{}/", ws.root().display());
+    let excerpt = testparse::failure_excerpt(&result.stdout, &result.stderr, EXCERPT_BYTES)
+        .replace(&root, "");
     shared
         .emit(Event::TestsRan {
             agent,
