@@ -1,5 +1,5 @@
 //! The demo project (`assets/demo`) end to end with real processes: detection picks its test
-//! command, running it shows the one bug (two tests fail, five pass), the parser names them,
+//! command, running it shows the one bug (three tests fail, four pass), the parser names them,
 //! the failure excerpt points at the behaviour, and the one-line fix makes every test pass.
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
@@ -9,8 +9,8 @@ use std::process::Command;
 use warroom::core::tools::detect::detect;
 use warroom::core::tools::testparse::{TestReport, failure_excerpt, parse};
 
-const BUG: &str = "NIGHTLY_CENTS = [10000, 10000, 10000, 10000, 15000, 15000]";
-const FIX: &str = "NIGHTLY_CENTS = [10000, 10000, 10000, 10000, 15000, 15000, 10000]";
+const BUG: &str = "return RATES[night.weekday()]";
+const FIX: &str = "return NIGHTLY_CENTS[night.weekday()]";
 
 /// Copies the demo's files (not caches) into a fresh temp folder.
 fn demo_copy() -> tempfile::TempDir {
@@ -58,6 +58,7 @@ fn demo_fails_two_tests_then_the_one_line_fix_passes_all() {
         report.failed,
         names(&[
             "StayPriceTest.test_sunday_night",
+            "StayPriceTest.test_weekday_stay",
             "StayPriceTest.test_weekend_stay"
         ])
     );
@@ -68,13 +69,12 @@ fn demo_fails_two_tests_then_the_one_line_fix_passes_all() {
             "FormatPriceTest.test_thousands",
             "StayNightsTest.test_one_night",
             "StayNightsTest.test_rejects_check_out_before_check_in",
-            "StayPriceTest.test_weekday_stay",
         ])
     );
     // The traceback leads into the code at fault, not only the test.
     assert!(excerpt.contains("in night_price"), "{excerpt}");
     assert!(
-        excerpt.contains("IndexError: list index out of range"),
+        excerpt.contains("NameError: name 'RATES' is not defined"),
         "{excerpt}"
     );
     assert!(!excerpt.contains("... ok"), "{excerpt}");

@@ -3,8 +3,9 @@
 from datetime import date, timedelta
 
 # The rate of a night in cents, by the weekday it starts on (date.weekday(): Monday is 0 and
-# Sunday is 6). Friday and Saturday nights cost more.
-NIGHTLY_CENTS = [10000, 10000, 10000, 10000, 15000, 15000]
+# Sunday is 6). Friday and Saturday nights cost more. (Was `RATES`, in dollars, before prices
+# moved to cents.)
+NIGHTLY_CENTS = [10000, 10000, 10000, 10000, 15000, 15000, 10000]
 
 
 def stay_nights(check_in: date, check_out: date) -> list[date]:
@@ -16,7 +17,7 @@ def stay_nights(check_in: date, check_out: date) -> list[date]:
 
 def night_price(night: date) -> int:
     """The price of one night in cents."""
-    return NIGHTLY_CENTS[night.weekday()]
+    return RATES[night.weekday()]
 
 
 def stay_price(check_in: date, check_out: date) -> int:
