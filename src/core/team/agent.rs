@@ -85,6 +85,7 @@ pub struct Agent {
     recent: VecDeque<(String, String)>,
     nudged: bool,
     done: bool,
+    tools_run: u32,
 }
 
 impl Agent {
@@ -101,7 +102,13 @@ impl Agent {
             recent: VecDeque::new(),
             nudged: false,
             done: false,
+            tools_run: 0,
         }
+    }
+
+    /// Tool calls run so far (answered ones; nudged repeats not counted).
+    pub fn tools_run(&self) -> u32 {
+        self.tools_run
     }
 
     /// The conversation so far.
@@ -205,6 +212,7 @@ impl Agent {
                 continue;
             }
             self.waiting = Some(call.id.clone());
+            self.tools_run += 1;
             return vec![Effect::RunTool { call }];
         }
         self.ask()

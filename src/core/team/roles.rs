@@ -128,8 +128,20 @@ async fn observe(shared: &Arc<Shared>, job: &Job) -> TaskOutcome {
          once before any change:\n{tests_line}",
         shared.goal
     );
-    let findings = match converse(shared, job, brief).await {
-        Ok(summary) => summary,
+    let findings = match converse_counting(shared, job, brief).await {
+        Ok((summary, tools)) if tools > 0 => summary,
+        // Notes written without looking at a single file are guesses (small models invent
+        // files); the analyst is better off without them.
+        Ok(_) => {
+            shared
+                .log(
+                    Some(job.agent),
+                    LogLevel::Info,
+                    "observer: notes left out of the analyst's brief (no file was read)",
+                )
+                .await;
+            String::new()
+        }
         // The observer's notes help the analyst but are not needed: go on without them.
         Err(why) => {
             shared
@@ -405,8 +417,20 @@ fn is_test_file(rel: &std::path::Path) -> bool {
 
 /// One conversation from a brief to the agent's final answer.
 async fn converse(shared: &Arc<Shared>, job: &Job, brief: String) -> Result<String, String> {
+    converse_counting(shared, job, brief)
+        .await
+        .map(|(summary, _)| summary)
+}
+
+/// [`converse`], also saying how many tool calls the agent made.
+async fn converse_counting(
+    shared: &Arc<Shared>,
+    job: &Job,
+    brief: String,
+) -> Result<(String, u32), String> {
     let (mut agent, allowed) = machine(shared, &job.role)?;
-    drive(shared, job, &mut agent, &allowed, Input::Start { brief }).await
+    let summary = drive(shared, job, &mut agent, &allowed, Input::Start { brief }).await?;
+    Ok((summary, agent.tools_run()))
 }
 
 /// The agent machine of `role` with its prompt and tools.
