@@ -3,8 +3,7 @@
 from datetime import date, timedelta
 
 # The rate of a night in cents, by the weekday it starts on (date.weekday(): Monday is 0 and
-# Sunday is 6). Friday and Saturday nights cost more. (Was `RATES`, in dollars, before prices
-# moved to cents.)
+# Sunday is 6). Friday and Saturday nights cost more.
 NIGHTLY_CENTS = [10000, 10000, 10000, 10000, 15000, 15000, 10000]
 
 
