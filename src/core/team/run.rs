@@ -176,6 +176,19 @@ pub async fn conduct(
             let Some(node) = nodes.get_mut(&id) else {
                 continue;
             };
+            // One verified patch reaches the goal: a later fix task has nothing left to do.
+            if node.role == "analyst" && verified.is_some() {
+                node.status = TaskStatus::Done;
+                set_status(&shared, id, TaskStatus::Done, 1).await;
+                shared
+                    .log(
+                        None,
+                        LogLevel::Info,
+                        format!("task {id} skipped: a verified patch already reaches the goal"),
+                    )
+                    .await;
+                continue;
+            }
             let agent = shared.spawn_agent(&node.role, Some(planner_agent)).await;
             node.agent = Some(agent);
             node.status = TaskStatus::Running;
