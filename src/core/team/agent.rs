@@ -11,6 +11,13 @@ use crate::core::llm::{Message, Role, ToolCall, ToolSpec};
 
 /// How many times in a row the same call (name and arguments) is tolerated.
 const REPEAT_LIMIT: usize = 3;
+/// Characters of conversation sent to a model before old tool output is dropped (about 6,000
+/// tokens: small local models have 8k-token windows, and a long fix loop outgrows them).
+const HISTORY_CHARS: usize = 24_000;
+/// The newest messages that are never shortened.
+const KEEP_RECENT: usize = 4;
+/// What replaces dropped tool output.
+const DROPPED: &str = "(older tool output dropped to keep the conversation short)";
 
 /// What the driver tells the agent.
 #[derive(Debug, Clone, PartialEq)]
@@ -226,10 +233,27 @@ impl Agent {
             ));
         }
         self.steps += 1;
+        self.shorten();
         vec![Effect::CallModel {
             messages: self.messages.clone(),
             tools: self.tools.clone(),
         }]
+    }
+
+    /// Drops the oldest tool outputs (keeping the call/answer pairing) while the conversation
+    /// is longer than [`HISTORY_CHARS`].
+    fn shorten(&mut self) {
+        let total = |m: &[Message]| m.iter().map(|m| m.content.len()).sum::<usize>();
+        let protected = self.messages.len().saturating_sub(KEEP_RECENT);
+        let mut index = 0;
+        while total(&self.messages) > HISTORY_CHARS && index < protected {
+            if let Some(message) = self.messages.get_mut(index) {
+                if message.role == Role::Tool && message.content != DROPPED {
+                    message.content = DROPPED.to_string();
+                }
+            }
+            index += 1;
+        }
     }
 
     fn stuck(&mut self, why: String) -> Vec<Effect> {

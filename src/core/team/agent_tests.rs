@@ -188,3 +188,32 @@ fn a_call_to_an_unknown_tool_written_as_text_is_answered_with_the_real_tools() {
         "{last}"
     );
 }
+
+#[test]
+fn old_tool_output_is_dropped_when_the_conversation_grows_too_long() {
+    let mut a = agent(50);
+    a.handle(Input::Start { brief: "b".into() });
+    let big = "x".repeat(10_000);
+    for i in 0..6 {
+        let id = i.to_string();
+        a.handle(Input::Answer {
+            text: String::new(),
+            tool_calls: vec![call(&id, "read_file", &format!("{{\"n\":{i}}}"))],
+        });
+        a.handle(Input::ToolDone {
+            call_id: id,
+            content: big.clone(),
+        });
+    }
+    let total: usize = a.messages().iter().map(|m| m.content.len()).sum();
+    assert!(total <= 24_000 + 10_000, "{total}");
+    // The newest output is kept whole; the oldest is dropped; every call keeps its answer.
+    let tools: Vec<&Message> = a
+        .messages()
+        .iter()
+        .filter(|m| m.role == Role::Tool)
+        .collect();
+    assert_eq!(tools.len(), 6);
+    assert!(tools[0].content.contains("dropped"));
+    assert_eq!(tools[5].content.len(), 10_000);
+}
