@@ -57,6 +57,8 @@ pub fn prepare(parent: &Path) -> Result<PathBuf> {
 const RECORDING: &str = include_str!("../assets/demo/recording.jsonl");
 /// The model name the recording was made with (requests must name it to match).
 const RECORDED_MODEL: &str = "qwen1.5b";
+/// The `team.max_attempts` the recording was made with (the replay must allow as many).
+const RECORDED_ATTEMPTS: u32 = 6;
 /// What the chat says when the demo replays the recording.
 pub const REPLAY_NOTICE: &str = "REPLAY: no model is configured or answering here, so this run replays a recording made with Qwen2.5-Coder-1.5B on a local llama.cpp server. The tools, tests and patches are real; the model's answers are recorded. Set up a model (README, Models) to watch a live run.";
 
@@ -114,6 +116,7 @@ pub fn use_recording(dir: &Path) -> Result<()> {
         "# Written by `warroom demo`: no model was found, so the demo replays a recording.\n\
          [providers.demo]\nkind = \"replay\"\nfile = \"demo-recording.jsonl\"\n\n\
          [roles.default]\nmodels = [\"demo/{RECORDED_MODEL}\"]\n\n\
+         [team]\nmax_attempts = {RECORDED_ATTEMPTS}\n\n\
          [cache]\nenabled = false\n"
     );
     let path = warroom.join("config.toml");
