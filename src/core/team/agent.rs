@@ -11,9 +11,10 @@ use crate::core::llm::{Message, Role, ToolCall, ToolSpec};
 
 /// How many times in a row the same call (name and arguments) is tolerated.
 const REPEAT_LIMIT: usize = 3;
-/// Characters of conversation sent to a model before old tool output is dropped (about 6,000
-/// tokens: small local models have 8k-token windows, and a long fix loop outgrows them).
-const HISTORY_CHARS: usize = 24_000;
+/// Characters of conversation sent to a model before old tool output is dropped (about 5,000
+/// tokens of code: small local models have 8k-token windows, and a long fix loop outgrows
+/// them; the tool schemas and the answer need the rest).
+const HISTORY_CHARS: usize = 16_000;
 /// The newest messages that are never shortened.
 const KEEP_RECENT: usize = 4;
 /// What replaces dropped tool output.

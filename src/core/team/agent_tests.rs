@@ -206,7 +206,7 @@ fn old_tool_output_is_dropped_when_the_conversation_grows_too_long() {
         });
     }
     let total: usize = a.messages().iter().map(|m| m.content.len()).sum();
-    assert!(total <= 24_000 + 10_000, "{total}");
+    assert!(total <= 16_000 + 10_000, "{total}");
     // The newest output is kept whole; the oldest is dropped; every call keeps its answer.
     let tools: Vec<&Message> = a
         .messages()
