@@ -671,6 +671,12 @@ pub enum Event {
         /// The patch.
         patch: PatchId,
     },
+    /// The models the team uses in this run, and how they were chosen (config, or what
+    /// zero-config detection found and why).
+    ModelsChosen {
+        /// "planner: openai/gpt-4o-mini; ..." or "qwen (a server answers on 127.0.0.1:8080)".
+        summary: String,
+    },
     /// Commands starting with `prefix` run without asking from now on.
     PrefixGranted {
         /// The start of a command line ("cargo test", "npm install").
@@ -725,6 +731,7 @@ impl Event {
             Event::PatchJudged { .. } => "patch_judged",
             Event::PatchApplied { .. } => "patch_applied",
             Event::PatchRolledBack { .. } => "patch_rolled_back",
+            Event::ModelsChosen { .. } => "models_chosen",
             Event::PrefixGranted { .. } => "prefix_granted",
             Event::ErrorRaised { .. } => "error_raised",
         }
@@ -783,7 +790,8 @@ impl Event {
             | Event::PatchJudged { .. }
             | Event::PatchApplied { .. }
             | Event::PatchRolledBack { .. }
-            | Event::PrefixGranted { .. } => Some(LogLevel::Info),
+            | Event::PrefixGranted { .. }
+            | Event::ModelsChosen { .. } => Some(LogLevel::Info),
             _ => None,
         }
     }

@@ -180,6 +180,9 @@ fn all_events() -> Vec<Event> {
             files: vec!["src/lib.rs".into()],
         },
         Event::PatchRolledBack { patch: PatchId(1) },
+        Event::ModelsChosen {
+            summary: "default: local/qwen".into(),
+        },
         Event::PrefixGranted {
             prefix: "cargo test".into(),
             scope: GrantScope::Repo,
@@ -256,7 +259,8 @@ fn variant_count(event: &Event) -> usize {
         | Event::PatchApplied { .. }
         | Event::PatchRolledBack { .. }
         | Event::PrefixGranted { .. }
-        | Event::ErrorRaised { .. } => 32,
+        | Event::ModelsChosen { .. }
+        | Event::ErrorRaised { .. } => 33,
     }
 }
 

@@ -452,10 +452,8 @@ async fn perform(
                 store.append(run, event).await?;
             }
             if let (true, Some(env)) = (start_team, driver.team.clone()) {
-                let event = Event::LogLine {
-                    agent: None,
-                    level: LogLevel::Info,
-                    text: format!("models: {}", driver.models),
+                let event = Event::ModelsChosen {
+                    summary: driver.models.clone(),
                 };
                 store.append(run, event).await?;
                 let mut rules = team::policy::Rules::new(driver.options.config.approvals.clone());

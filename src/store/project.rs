@@ -233,7 +233,7 @@ pub(super) fn apply(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<(
             )?
             .execute(params![prefix, run, by, at])?;
         }
-        Event::PrefixGranted { .. } => {}
+        Event::PrefixGranted { .. } | Event::ModelsChosen { .. } => {}
         Event::RunStarted { .. }
         | Event::LogLine { .. }
         | Event::LlmDelta { .. }

@@ -104,6 +104,16 @@ pub fn render(buf: &mut Buffer, area: Rect, run: &RunView, line: StatusLine<'_>,
             5,
         ));
     }
+    if let Some(models) = &status.models {
+        // The least important segment: shown where there is room, cut to fit.
+        segments.push(Segment {
+            flexible: true,
+            ..Segment::new(
+                vec![Span::styled(format!("model {models}"), theme.dim())],
+                1,
+            )
+        });
+    }
     let mode_style = if line.mode_warning {
         theme.warning()
     } else {

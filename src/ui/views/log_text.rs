@@ -140,6 +140,7 @@ pub fn describe(event: &Event) -> Option<Described<'_>> {
         Event::RunFinished { state, summary } => {
             Cow::Owned(format!("run finished, {}: {summary}", state.as_str()))
         }
+        Event::ModelsChosen { summary } => Cow::Owned(format!("models: {summary}")),
         Event::FilesChanged { paths } => Cow::Owned(format!("changed {}", list(paths, "file"))),
         Event::RepoDetected {
             languages, test, ..

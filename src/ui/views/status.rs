@@ -19,6 +19,8 @@ pub struct StatusView {
     pub started_at: Option<Millis>,
     /// When it ended.
     pub finished_at: Option<Millis>,
+    /// The models the team uses and how they were chosen.
+    pub models: Option<String>,
 }
 
 impl StatusView {
@@ -40,6 +42,7 @@ impl StatusView {
             reason: run.summary.clone(),
             started_at: Some(run.started_at),
             finished_at: run.finished_at,
+            models: None,
         }
     }
 
@@ -57,6 +60,7 @@ impl StatusView {
                 self.started_at = Some(at);
                 self.finished_at = None;
                 self.reason.clear();
+                self.models = None;
             }
             Event::RunStateChanged { state, reason } => {
                 self.state = Some(*state);
@@ -67,6 +71,7 @@ impl StatusView {
                 self.reason.clone_from(summary);
                 self.finished_at = Some(at);
             }
+            Event::ModelsChosen { summary } => self.models = Some(summary.clone()),
             _ => return false,
         }
         true
@@ -76,5 +81,29 @@ impl StatusView {
     pub fn elapsed_ms(&self, now: Millis) -> Option<i64> {
         let start = self.started_at?;
         Some(self.finished_at.unwrap_or(now).0 - start.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_models_chosen_are_kept_until_the_next_run() {
+        let mut view = StatusView::for_run(RunId(1));
+        let chosen = Event::ModelsChosen {
+            summary: "qwen (a server answers on 127.0.0.1:8080)".into(),
+        };
+        assert!(view.apply(Millis(1), &chosen));
+        assert_eq!(
+            view.models.as_deref(),
+            Some("qwen (a server answers on 127.0.0.1:8080)")
+        );
+        let started = Event::RunStarted {
+            goal: "g".into(),
+            repo: "r".into(),
+        };
+        view.apply(Millis(2), &started);
+        assert_eq!(view.models, None);
     }
 }
