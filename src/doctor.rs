@@ -5,7 +5,6 @@
 mod providers;
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config;
@@ -211,7 +210,7 @@ fn tools() -> Vec<Check> {
         Verdict::Warn
     };
     checks.push(check(verdict, "sandbox", sandbox.describe()));
-    checks.push(match which("git") {
+    checks.push(match crate::paths::find_program("git") {
         Some(path) => check(Verdict::Ok, "git", format!("{}", path.display())),
         None => check(
             Verdict::Warn,
@@ -220,16 +219,4 @@ fn tools() -> Vec<Check> {
         ),
     });
     checks
-}
-
-/// The first executable called `name` on PATH.
-pub fn which(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| {
-            std::fs::metadata(candidate)
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
 }

@@ -1,9 +1,27 @@
 //! Where warroom keeps things on disk: the repository's `.warroom/` folder and the user's XDG
-//! config and state folders. Creates the repository folder with private permissions and keeps
-//! it out of git; touches nothing else.
+//! config and state folders; and where a program would be run from (`PATH`). Creates the
+//! repository folder with private permissions and keeps it out of git; touches nothing else.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// Where `program` would be run from: itself when it names a path, else the first executable
+/// of that name on `PATH`.
+pub fn find_program(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        let path = PathBuf::from(program);
+        return is_executable(&path).then_some(path);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
 
 /// The files of one repository's war room.
 #[derive(Debug, Clone, PartialEq, Eq)]

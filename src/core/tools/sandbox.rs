@@ -41,7 +41,7 @@ impl Sandbox {
     /// Looks for `bwrap` on PATH and checks that it can actually build a sandbox here (some
     /// containers forbid the user namespaces it needs) by running `true` in one.
     pub fn detect() -> Sandbox {
-        let Some(path) = find_on_path("bwrap") else {
+        let Some(path) = crate::paths::find_program("bwrap") else {
             return Sandbox::Unavailable {
                 why: "bubblewrap is not installed (Debian package `bubblewrap`)".into(),
             };
@@ -171,16 +171,4 @@ fn probe(bwrap: &Path) -> Result<(), String> {
             Err(e) => return Err(format!("cannot wait for the probe: {e}")),
         }
     }
-}
-
-/// The first executable file called `name` in the folders of PATH.
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| {
-            std::fs::metadata(candidate)
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
 }
