@@ -6,10 +6,7 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
-
-use support::TempRepo;
+use support::{TempRepo, git};
 use warroom::core::patches;
 use warroom::paths::RepoPaths;
 use warroom::protocol::{
@@ -26,29 +23,6 @@ fn run(repo: &TempRepo, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A repository with one committed file and the diff that changes its second line.

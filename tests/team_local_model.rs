@@ -8,20 +8,13 @@
 
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
-use std::path::Path;
+mod support;
+
 use std::process::Command;
 
-use warroom::protocol::{Event, Record, RunState};
+use support::git;
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-}
+use warroom::protocol::{Event, Record, RunState};
 
 #[test]
 fn the_team_loop_runs_on_a_real_model() {

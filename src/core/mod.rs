@@ -12,6 +12,9 @@ pub mod team;
 pub mod tools;
 pub mod worktree;
 
+#[cfg(test)]
+mod test_git;
+
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 

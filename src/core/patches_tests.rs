@@ -1,31 +1,8 @@
 //! Applying and rolling back patches in real git repositories and plain folders in temp dirs.
 
 use super::*;
+use crate::core::test_git::git;
 use std::path::PathBuf;
-use std::process::Command;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A repository with two committed files, and a diff made by editing a clone of it (the way a
 /// run's worktree produces one).

@@ -8,10 +8,10 @@
 #![allow(dead_code, clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command as Process;
 use std::time::Duration;
 
 use crate::fake_openai::{FakeOpenAi, Reply, Seen};
+pub use crate::support::git;
 use serde_json::json;
 use warroom::config::{self, LoadOptions};
 use warroom::core::{self, CoreHandle, TeamOptions};
@@ -304,21 +304,6 @@ pub fn dump(events: &[Record]) -> String {
         .map(|line| line.chars().take(400).collect::<String>())
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Process::new("git")
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The Python project, committed.
