@@ -16,10 +16,9 @@ mod team_harness;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use fake_openai::{FakeOpenAi, Reply, Seen};
-use serde_json::json;
+use fake_openai::FakeOpenAi;
 use support::TempRepo;
-use team_harness::{CALC, CALC_FIXED, FIX_DIFF, GOAL, brain, dump, fixture, git, position};
+use team_harness::{CALC, CALC_FIXED, GOAL, brain, dump, fixing_analyst, fixture, git, position};
 use warroom::paths::RepoPaths;
 use warroom::protocol::{ApprovalSubject, Decision, Event, Record, RunState};
 use warroom::store::Reader;
@@ -27,15 +26,6 @@ use warroom::store::Reader;
 /// How long one `warroom run` may take before the test gives up (a hang guard, not an
 /// assertion on speed).
 const HANG_GUARD: Duration = Duration::from_secs(120);
-
-/// The analyst sends the fix, then says it is done.
-fn fixing_analyst(seen: &Seen) -> Reply {
-    if seen.after_tool() {
-        Reply::text("add now adds.")
-    } else {
-        Reply::tool("apply_patch", json!({ "diff": FIX_DIFF }))
-    }
-}
 
 /// A temp git repository with the Python project committed and a config naming `base_url`.
 fn project(base_url: &str, extra: &str) -> TempRepo {

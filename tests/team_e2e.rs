@@ -18,17 +18,7 @@ use team_harness::*;
 use warroom::protocol::{Command, Decision, Event, RunState};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_verified_patch_waits_for_approval_then_reaches_the_working_tree() {
-    let team = Team::start(
-        brain(|seen: &Seen| {
-            if seen.after_tool() {
-                Reply::text("add now adds.")
-            } else {
-                Reply::tool("apply_patch", json!({ "diff": FIX_DIFF }))
-            }
-        }),
-        "",
-    )
-    .await;
+    let team = Team::start(brain(fixing_analyst), "").await;
     let run = team.submit().await;
     let (approval, diff) = team.patch_approval().await;
     assert!(diff.contains("+    return a + b"), "{diff}");
@@ -201,17 +191,7 @@ async fn a_patch_that_breaks_a_passing_test_is_rejected_and_the_analyst_is_told_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_deciders_racing_on_one_approval_make_one_decision() {
-    let team = Team::start(
-        brain(|seen: &Seen| {
-            if seen.after_tool() {
-                Reply::text("add now adds.")
-            } else {
-                Reply::tool("apply_patch", json!({ "diff": FIX_DIFF }))
-            }
-        }),
-        "",
-    )
-    .await;
+    let team = Team::start(brain(fixing_analyst), "").await;
     let run = team.submit().await;
     let (approval, _) = team.patch_approval().await;
     let denied = Command::DecideApproval {

@@ -47,6 +47,15 @@ pub fn plan() -> Reply {
     )
 }
 
+/// The analyst sends the fix, then says it is done.
+pub fn fixing_analyst(seen: &Seen) -> Reply {
+    if seen.after_tool() {
+        Reply::text("add now adds.")
+    } else {
+        Reply::tool("apply_patch", json!({ "diff": FIX_DIFF }))
+    }
+}
+
 /// Answers for every role but the analyst, which `analyst` answers.
 pub fn brain(analyst: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> impl Fn(&Seen) -> Reply {
     move |seen: &Seen| match seen.role.as_str() {
