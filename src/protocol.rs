@@ -316,6 +316,75 @@ pub enum GrantScope {
     Repo,
 }
 
+/// One part of what an agent sends its model, for the context view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextPart {
+    /// What it is: "system", "memory", "brief", "user", "assistant", "tool".
+    pub kind: String,
+    /// A short label ("read_file src/app.py", "memory #12").
+    pub label: String,
+    /// Its size in tokens (estimated where the provider does not say).
+    pub tokens: u64,
+}
+
+/// A tool call as a model made it, kept in an agent's journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedToolCall {
+    /// The model's id for the call.
+    pub id: String,
+    /// The tool's name.
+    pub name: String,
+    /// Its arguments, as JSON text.
+    pub arguments: String,
+}
+
+/// What was fed to an agent's tool loop. In order, these rebuild the agent after a crash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "input", rename_all = "snake_case")]
+pub enum AgentInputRecord {
+    /// Work began on this brief.
+    Start {
+        /// The brief.
+        brief: String,
+    },
+    /// The model answered.
+    Answer {
+        /// Its text.
+        text: String,
+        /// The tools it called.
+        tool_calls: Vec<RecordedToolCall>,
+    },
+    /// The model could not be reached.
+    ModelFailed {
+        /// Why.
+        error: String,
+    },
+    /// A tool finished with this result (what the model sees).
+    ToolDone {
+        /// The model's id for the call.
+        call_id: String,
+        /// The result.
+        content: String,
+    },
+    /// More work after a finished turn.
+    Feedback {
+        /// What to act on.
+        text: String,
+    },
+}
+
+/// How far the sentinel has gone with an agent that makes no progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StallStep {
+    /// Said so in the logs.
+    Warned,
+    /// Cancelled its current step and started it again.
+    Retried,
+    /// Asked the person.
+    Escalated,
+}
+
 /// The kinds of memory entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -686,6 +755,81 @@ pub enum Event {
         /// Who granted it.
         by: String,
     },
+    /// What was fed to an agent's tool loop (its journal).
+    AgentInput {
+        /// The agent.
+        agent: AgentId,
+        /// The task it works on, if any.
+        task: Option<TaskId>,
+        /// The input.
+        input: AgentInputRecord,
+    },
+    /// What an agent's context window holds as it asks its model.
+    ContextUpdated {
+        /// The agent.
+        agent: AgentId,
+        /// The parts, in the order they are sent.
+        parts: Vec<ContextPart>,
+        /// The model's context window in tokens (0 when unknown).
+        window: u64,
+    },
+    /// An unfinished run was picked up again after its process ended.
+    RunResumed {
+        /// The last event committed before the stop.
+        after: EventId,
+        /// Tool calls that were cut off and reported to their agents as interrupted.
+        interrupted: Vec<String>,
+    },
+    /// A memory entry was pinned or unpinned (pinned entries are always considered first).
+    MemoryPinned {
+        /// The entry.
+        memory: MemoryId,
+        /// Pinned or not.
+        pinned: bool,
+    },
+    /// A memory entry's text was edited by the person.
+    MemoryEdited {
+        /// The entry.
+        memory: MemoryId,
+        /// The new text.
+        text: String,
+    },
+    /// A memory entry may be out of date (a file it names changed).
+    MemoryFlagged {
+        /// The entry.
+        memory: MemoryId,
+        /// Why.
+        reason: String,
+    },
+    /// Memories were put into an agent's context before a task.
+    MemoryInjected {
+        /// The agent.
+        agent: AgentId,
+        /// The task.
+        task: Option<TaskId>,
+        /// The entries, best first.
+        memories: Vec<MemoryId>,
+        /// Their size in tokens.
+        tokens: u64,
+        /// Exactly the text that was injected.
+        text: String,
+    },
+    /// A pending approval's files changed in the working tree since it was asked.
+    ApprovalStale {
+        /// The approval.
+        approval: ApprovalId,
+        /// The files that changed.
+        files: Vec<String>,
+    },
+    /// The sentinel saw no progress from an agent for a while and acted.
+    AgentStalled {
+        /// The agent.
+        agent: AgentId,
+        /// How long it made no progress.
+        idle_ms: u64,
+        /// What the sentinel did.
+        step: StallStep,
+    },
     /// Something failed; the person should see it.
     ErrorRaised {
         /// The agent it concerns, if any.
@@ -733,6 +877,15 @@ impl Event {
             Event::PatchRolledBack { .. } => "patch_rolled_back",
             Event::ModelsChosen { .. } => "models_chosen",
             Event::PrefixGranted { .. } => "prefix_granted",
+            Event::AgentInput { .. } => "agent_input",
+            Event::ContextUpdated { .. } => "context_updated",
+            Event::RunResumed { .. } => "run_resumed",
+            Event::MemoryPinned { .. } => "memory_pinned",
+            Event::MemoryEdited { .. } => "memory_edited",
+            Event::MemoryFlagged { .. } => "memory_flagged",
+            Event::MemoryInjected { .. } => "memory_injected",
+            Event::ApprovalStale { .. } => "approval_stale",
+            Event::AgentStalled { .. } => "agent_stalled",
             Event::ErrorRaised { .. } => "error_raised",
         }
     }
@@ -753,7 +906,11 @@ impl Event {
             | Event::ToolCallEnded { agent, .. }
             | Event::ApprovalRequested { agent, .. }
             | Event::TestsRan { agent, .. }
-            | Event::PatchProposed { agent, .. } => Some(*agent),
+            | Event::PatchProposed { agent, .. }
+            | Event::AgentInput { agent, .. }
+            | Event::ContextUpdated { agent, .. }
+            | Event::MemoryInjected { agent, .. }
+            | Event::AgentStalled { agent, .. } => Some(*agent),
             Event::LogLine { agent, .. }
             | Event::MemoryWritten { agent, .. }
             | Event::ErrorRaised { agent, .. } => *agent,
@@ -773,7 +930,12 @@ impl Event {
                 OutputStream::Stderr => LogLevel::Info,
             }),
             Event::LlmDelta { .. } => Some(LogLevel::Debug),
-            Event::LlmRetried { .. } | Event::LlmFellBack { .. } => Some(LogLevel::Warn),
+            Event::LlmRetried { .. }
+            | Event::LlmFellBack { .. }
+            | Event::RunResumed { .. }
+            | Event::ApprovalStale { .. }
+            | Event::MemoryFlagged { .. }
+            | Event::AgentStalled { .. } => Some(LogLevel::Warn),
             Event::ToolCallBegan { .. }
             | Event::ToolCallEnded { .. }
             | Event::LlmCallBegan { .. }
@@ -791,7 +953,8 @@ impl Event {
             | Event::PatchApplied { .. }
             | Event::PatchRolledBack { .. }
             | Event::PrefixGranted { .. }
-            | Event::ModelsChosen { .. } => Some(LogLevel::Info),
+            | Event::ModelsChosen { .. }
+            | Event::MemoryInjected { .. } => Some(LogLevel::Info),
             _ => None,
         }
     }

@@ -188,6 +188,59 @@ fn all_events() -> Vec<Event> {
             scope: GrantScope::Repo,
             by: "owner".into(),
         },
+        Event::AgentInput {
+            agent: AgentId(2),
+            task: Some(TaskId(3)),
+            input: AgentInputRecord::Answer {
+                text: String::new(),
+                tool_calls: vec![RecordedToolCall {
+                    id: "c1".into(),
+                    name: "read_file".into(),
+                    arguments: r#"{"path":"a.py"}"#.into(),
+                }],
+            },
+        },
+        Event::ContextUpdated {
+            agent: AgentId(2),
+            parts: vec![ContextPart {
+                kind: "system".into(),
+                label: "analyst prompt".into(),
+                tokens: 420,
+            }],
+            window: 8192,
+        },
+        Event::RunResumed {
+            after: EventId(41),
+            interrupted: vec!["write_file a.py".into()],
+        },
+        Event::MemoryPinned {
+            memory: MemoryId(3),
+            pinned: true,
+        },
+        Event::MemoryEdited {
+            memory: MemoryId(3),
+            text: "tests run with `pytest -q`".into(),
+        },
+        Event::MemoryFlagged {
+            memory: MemoryId(3),
+            reason: "src/app.py changed".into(),
+        },
+        Event::MemoryInjected {
+            agent: AgentId(2),
+            task: Some(TaskId(3)),
+            memories: vec![MemoryId(3)],
+            tokens: 12,
+            text: "- tests run with `pytest -q`".into(),
+        },
+        Event::ApprovalStale {
+            approval: ApprovalId(1),
+            files: vec!["src/app.py".into()],
+        },
+        Event::AgentStalled {
+            agent: AgentId(2),
+            idle_ms: 60_000,
+            step: StallStep::Retried,
+        },
         Event::ErrorRaised {
             agent: Some(AgentId(2)),
             source: "llm".into(),
@@ -260,7 +313,16 @@ fn variant_count(event: &Event) -> usize {
         | Event::PatchRolledBack { .. }
         | Event::PrefixGranted { .. }
         | Event::ModelsChosen { .. }
-        | Event::ErrorRaised { .. } => 33,
+        | Event::AgentInput { .. }
+        | Event::ContextUpdated { .. }
+        | Event::RunResumed { .. }
+        | Event::MemoryPinned { .. }
+        | Event::MemoryEdited { .. }
+        | Event::MemoryFlagged { .. }
+        | Event::MemoryInjected { .. }
+        | Event::ApprovalStale { .. }
+        | Event::AgentStalled { .. }
+        | Event::ErrorRaised { .. } => 42,
     }
 }
 

@@ -201,6 +201,27 @@ pub(super) fn apply(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<(
             tx.prepare_cached("UPDATE memory SET forgotten_at = ?2 WHERE id = ?1")?
                 .execute(params![memory.0, at])?;
         }
+        Event::MemoryPinned { memory, pinned } => {
+            tx.prepare_cached("UPDATE memory SET pinned = ?2 WHERE id = ?1")?
+                .execute(params![memory.0, *pinned])?;
+        }
+        Event::MemoryEdited { memory, text } => {
+            // An edit by the person also clears a flag: they have looked at it.
+            tx.prepare_cached(
+                "UPDATE memory SET text = ?2, edited_at = ?3, flagged = NULL WHERE id = ?1",
+            )?
+            .execute(params![memory.0, text, at])?;
+        }
+        Event::MemoryFlagged { memory, reason } => {
+            tx.prepare_cached("UPDATE memory SET flagged = ?2 WHERE id = ?1")?
+                .execute(params![memory.0, reason])?;
+        }
+        Event::ApprovalStale { approval, files } => {
+            tx.prepare_cached(
+                "UPDATE approvals SET stale_files = ?3 WHERE run_id = ?1 AND id = ?2",
+            )?
+            .execute(params![run, approval.0, json(files)])?;
+        }
         Event::PatchProposed {
             patch,
             task,
@@ -246,6 +267,11 @@ pub(super) fn apply(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<(
         | Event::FilesChanged { .. }
         | Event::RepoDetected { .. }
         | Event::TestsRan { .. }
+        | Event::AgentInput { .. }
+        | Event::ContextUpdated { .. }
+        | Event::RunResumed { .. }
+        | Event::MemoryInjected { .. }
+        | Event::AgentStalled { .. }
         | Event::ErrorRaised { .. } => {}
     }
     Ok(())

@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_llm_cache.sql"),
     include_str!("migrations/0004_patches.sql"),
     include_str!("migrations/0005_grants.sql"),
+    include_str!("migrations/0006_memory_watch.sql"),
 ];
 
 /// The schema version this build reads and writes.

@@ -141,6 +141,39 @@ pub fn describe(event: &Event) -> Option<Described<'_>> {
             Cow::Owned(format!("run finished, {}: {summary}", state.as_str()))
         }
         Event::ModelsChosen { summary } => Cow::Owned(format!("models: {summary}")),
+        Event::RunResumed { after, interrupted } if interrupted.is_empty() => {
+            Cow::Owned(format!("run resumed after event {after}"))
+        }
+        Event::RunResumed { after, interrupted } => Cow::Owned(format!(
+            "run resumed after event {after}; interrupted: {}",
+            interrupted.join(", ")
+        )),
+        Event::MemoryFlagged { memory, reason } => {
+            Cow::Owned(format!("memory {memory} may be out of date: {reason}"))
+        }
+        Event::MemoryInjected {
+            memories, tokens, ..
+        } => Cow::Owned(format!(
+            "memory injected ({tokens} tokens): {}",
+            memories
+                .iter()
+                .map(|m| format!("#{m}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Event::ApprovalStale { approval, files } => Cow::Owned(format!(
+            "approval {approval} is stale: {} changed since it was asked",
+            list(files, "file")
+        )),
+        Event::AgentStalled { idle_ms, step, .. } => Cow::Owned(format!(
+            "no progress for {}s: {}",
+            idle_ms / 1000,
+            match step {
+                crate::protocol::StallStep::Warned => "warned",
+                crate::protocol::StallStep::Retried => "cancelled the step and retried it",
+                crate::protocol::StallStep::Escalated => "asking the person",
+            }
+        )),
         Event::FilesChanged { paths } => Cow::Owned(format!("changed {}", list(paths, "file"))),
         Event::RepoDetected {
             languages, test, ..
