@@ -2,6 +2,7 @@
 //! The screen commands (`warroom`, `warroom watch`) hand over to `ui::run`; the others print to
 //! stdout. Only commands that work are exposed.
 
+pub mod errors;
 pub mod patches;
 
 use std::io::Write;
@@ -59,6 +60,15 @@ pub enum Cmd {
         /// How many to list.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+    },
+    /// The newest errors of every run, and each provider's error rate and latency.
+    Errors {
+        /// How many errors to list.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Print one JSON document instead of tables.
+        #[arg(long)]
+        json: bool,
     },
     /// Take an applied patch back out of the working tree.
     Rollback {

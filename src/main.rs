@@ -84,6 +84,7 @@ fn run(args: Cli) -> Result<ExitCode> {
         Some(Cmd::Export { run, .. }) => cli::export(&ctx, run)?,
         Some(Cmd::Init { force }) => cli::init(&ctx, force)?,
         Some(Cmd::Patches { run, limit }) => cli::patches::list(&ctx, run, limit)?,
+        Some(Cmd::Errors { limit, json }) => cli::errors::list(&ctx, limit, json)?,
         Some(Cmd::Rollback { patch }) => cli::patches::rollback(&ctx, patch)?,
         Some(Cmd::Approve {
             id,

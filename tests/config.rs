@@ -218,6 +218,10 @@ fn every_key_changed() -> Config {
     config.team.max_attempts = 5;
     config.team.max_steps = 40;
     config.team.tool_output_bytes = 4096;
+    config.sentinel.enabled = false;
+    config.sentinel.warn_after_secs = 1;
+    config.sentinel.retry_after_secs = 86_400;
+    config.sentinel.escalate_after_secs = 2;
     config.sandbox.cpu_secs = 30;
     config.sandbox.memory_mb = 1024;
     config.sandbox.file_size_mb = 64;

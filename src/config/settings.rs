@@ -228,6 +228,19 @@ sections! {
         tool_output_bytes: usize as Bounded<usize, 1024, 1_048_576> = 12_000;
     }
 
+    /// `[sentinel]`: the watchdog that notices a busy agent making no progress. Each wait is
+    /// counted from the agent's last sign of life or the previous step, whichever is later.
+    [sentinel] SentinelConfig / SentinelLayer, expecting "a table of [sentinel] settings" {
+        /// Whether runs are watched at all.
+        enabled: bool = true;
+        /// Seconds of silence before the agent is warned about in the logs (1..=86400).
+        warn_after_secs: u64 as Bounded<u64, 1, 86_400> = 120;
+        /// Further seconds before its model call is cancelled and sent again (1..=86400).
+        retry_after_secs: u64 as Bounded<u64, 1, 86_400> = 180;
+        /// Further seconds after the retry before the person is asked (1..=86400).
+        escalate_after_secs: u64 as Bounded<u64, 1, 86_400> = 300;
+    }
+
     /// `[sandbox]`: limits of every command an agent runs (tests included).
     [sandbox] SandboxConfig / SandboxLayer, expecting "a table of [sandbox] settings" {
         /// CPU seconds (1..=86400).

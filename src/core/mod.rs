@@ -8,6 +8,7 @@
 
 pub mod llm;
 pub mod patches;
+pub mod sentinel;
 pub mod team;
 pub mod tools;
 pub mod worktree;

@@ -9,6 +9,7 @@
 
 pub mod cache;
 mod grants;
+mod health;
 mod lock;
 mod patches;
 mod project;
@@ -26,6 +27,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::paths::RepoPaths;
 use crate::protocol::{Command, Event, EventId, Millis, Record, RunId};
 
+pub use health::{ErrorRow, ProviderHealth, percentile};
 pub use lock::{OwnerLock, OwnerState, probe as probe_owner};
 pub use patches::{PatchRow, PatchState, diff_line_counts};
 pub use reader::{

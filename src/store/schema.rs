@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_patches.sql"),
     include_str!("migrations/0005_grants.sql"),
     include_str!("migrations/0006_memory_watch.sql"),
+    include_str!("migrations/0007_errors_index.sql"),
 ];
 
 /// The schema version this build reads and writes.

@@ -91,6 +91,9 @@ pub enum Reply {
         /// The arguments as sent on the wire.
         arguments: String,
     },
+    /// This text as the first piece of a streamed answer, then nothing more: the connection
+    /// stays open until the client gives up (a provider that stops answering mid-stream).
+    Stall(String),
 }
 
 impl Reply {
@@ -176,6 +179,10 @@ fn role_of(body: &Value) -> String {
     }
 }
 
+/// The head of every answer: an event stream whose end is the connection's close.
+const SSE_HEAD: &str = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                        cache-control: no-cache\r\nconnection: close\r\n\r\n";
+
 async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<Seen>>>, brain: Brain) {
     let Some((path, body)) = read_request(&mut stream).await else {
         return;
@@ -198,6 +205,13 @@ async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<Seen>>>, brain: Brain)
     let (request, number) = request;
     let reply = brain(&request);
     let mut events = match reply {
+        Reply::Stall(t) => {
+            let first = format!("{SSE_HEAD}data: {}\n\n", text(&t));
+            let _ = stream.write_all(first.as_bytes()).await;
+            let mut ignored = [0u8; 256];
+            while matches!(stream.read(&mut ignored).await, Ok(n) if n > 0) {}
+            return;
+        }
         Reply::Text(t) => vec![text(&t), finish("stop")],
         Reply::Tool { name, arguments } => vec![
             call_fragment(0, Some(&format!("call_{number}")), Some(&name), &arguments),
@@ -206,10 +220,7 @@ async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<Seen>>>, brain: Brain)
     };
     events.push(usage(10, 5, 0));
     events.push("[DONE]".to_string());
-    let mut out = String::from(
-        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
-         connection: close\r\n\r\n",
-    );
+    let mut out = String::from(SSE_HEAD);
     for event in events {
         out.push_str(&format!("data: {event}\n\n"));
     }

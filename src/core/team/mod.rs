@@ -52,6 +52,8 @@ pub struct RunHandle {
 pub fn start(env: TeamEnv, run: RunId, goal: String, rules: policy::Rules) -> RunHandle {
     let (tx, rx) = mpsc::channel(64);
     let shared = shared::Shared::new(env, run, goal, rules);
+    // Before the run's first event, so the sentinel sees every agent from its spawn.
+    crate::core::sentinel::watch(&shared);
     let join = tokio::spawn(run::conduct(Arc::clone(&shared), rx, tx.clone()));
     RunHandle { run, tx, join }
 }

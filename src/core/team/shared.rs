@@ -80,6 +80,7 @@ pub struct Shared {
     calls: AtomicU32,
     tools: AtomicU32,
     approval_ids: AtomicU32,
+    interrupts: Mutex<HashMap<AgentId, Arc<tokio::sync::Notify>>>,
 }
 
 impl Shared {
@@ -102,6 +103,7 @@ impl Shared {
             calls: AtomicU32::new(0),
             tools: AtomicU32::new(0),
             approval_ids: AtomicU32::new(0),
+            interrupts: Mutex::new(HashMap::new()),
         })
     }
 
@@ -200,12 +202,6 @@ impl Shared {
         tools: Vec<ToolSpec>,
         format: Option<ResponseFormat>,
     ) -> Result<Answer, LlmError> {
-        let ctx = CallContext {
-            run: self.run,
-            agent,
-            call: LlmCallId(self.calls.fetch_add(1, Ordering::Relaxed)),
-            role: role.to_string(),
-        };
         let request = ChatRequest {
             model: String::new(),
             messages,
@@ -214,6 +210,46 @@ impl Shared {
                 response_format: format,
                 ..Params::default()
             },
+        };
+        // The sentinel may cancel a call that makes no progress: it is sent again, once.
+        let signal = self.interrupt_signal(agent);
+        let started = std::time::Instant::now();
+        for _ in 0..2 {
+            let interrupted = signal.notified();
+            tokio::select! {
+                answer = self.answer(agent, role, request.clone()) => return answer,
+                () = interrupted => {}
+            }
+        }
+        Err(LlmError::Timeout {
+            provider: crate::core::sentinel::SOURCE.into(),
+            phase: "progress (the call was cancelled twice)",
+            after: started.elapsed(),
+        })
+    }
+
+    /// Cancels `agent`'s model call in flight, if any ([`Shared::ask_model`] sends it again,
+    /// once). The sentinel's retry of a call that makes no progress.
+    pub fn interrupt(&self, agent: AgentId) {
+        self.interrupt_signal(agent).notify_waiters();
+    }
+
+    fn interrupt_signal(&self, agent: AgentId) -> Arc<tokio::sync::Notify> {
+        Arc::clone(lock(&self.interrupts).entry(agent).or_default())
+    }
+
+    /// One model call, its whole answer collected.
+    async fn answer(
+        &self,
+        agent: AgentId,
+        role: &str,
+        request: ChatRequest,
+    ) -> Result<Answer, LlmError> {
+        let ctx = CallContext {
+            run: self.run,
+            agent,
+            call: LlmCallId(self.calls.fetch_add(1, Ordering::Relaxed)),
+            role: role.to_string(),
         };
         let mut stream = self.env.router.stream(ctx, request).await?;
         let mut answer = Answer::default();
