@@ -200,6 +200,11 @@ fn every_key_changed() -> Config {
     config.ui.log_window = 100;
     config.ui.tick_ms = 60_000;
     config.watch.poll_ms = 10;
+    config.repo_watch.enabled = false;
+    config.repo_watch.debounce_ms = 10_000;
+    config.repo_watch.max_wait_ms = 10;
+    config.repo_watch.poll = true;
+    config.repo_watch.poll_ms = 100;
     config.log.level = "warroom=debug,info".to_string();
     config.log.keep_files = 365;
     config.budget.run_usd = 1.5;

@@ -33,7 +33,7 @@ pub use overrides::{NOT_CONFIG, env_name};
 pub use settings::{
     ApprovalsConfig, BudgetConfig, CacheConfig, ColorChoice, Config, ConfigLayer, LogConfig,
     RepoConfig, RouterConfig, SECTIONS, SandboxConfig, SentinelConfig, StoreConfig, TeamConfig,
-    UiConfig, WatchConfig,
+    UiConfig, WatchConfig, RepoWatchConfig,
 };
 pub use team::Policy;
 

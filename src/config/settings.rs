@@ -285,6 +285,20 @@ sections! {
         /// The run command.
         run: String as CommandOverride = String::new();
     }
+
+    /// `[repo_watch]`: how the owner process watches the person's working tree for edits.
+    [repo_watch] RepoWatchConfig / RepoWatchLayer, expecting "a table of [repo_watch] settings" {
+        /// Whether edits are watched (while a run is active).
+        enabled: bool = true;
+        /// Quiet time before a batch of changes is reported, in ms (10..=10000).
+        debounce_ms: u64 as Bounded<u64, 10, 10_000> = 50;
+        /// The longest a batch waits while the tree keeps changing, in ms (10..=60000).
+        max_wait_ms: u64 as Bounded<u64, 10, 60_000> = 1000;
+        /// Poll instead of using inotify (network and some container file systems).
+        poll: bool = false;
+        /// How often polling scans the watched folders, in ms (100..=60000).
+        poll_ms: u64 as Bounded<u64, 100, 60_000> = 1000;
+    }
 }
 
 impl StoreConfig {

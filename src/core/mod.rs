@@ -11,6 +11,7 @@ pub mod patches;
 pub mod sentinel;
 pub mod team;
 pub mod tools;
+pub mod watch;
 pub mod worktree;
 
 #[cfg(test)]
@@ -351,6 +352,8 @@ async fn run(store: Store, reader: Reader, mut rx: mpsc::Receiver<Command>, opti
             state.no_team = Some(why);
         }
     }
+    // Watches the person's edits while a run is active; stops when the core does.
+    let _watch = watch::spawn(store.clone(), &driver.options.config);
     let mut committed = store.subscribe();
     let mut viewers = tokio::time::interval(Duration::from_millis(500));
     viewers.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -16,6 +16,7 @@ mod project;
 mod reader;
 pub(crate) mod schema;
 mod tail;
+mod watched;
 mod writer;
 
 use std::path::PathBuf;
@@ -35,6 +36,7 @@ pub use reader::{
     SkippedRow, TaskRow,
 };
 pub use tail::{Tail, TailRead};
+pub use watched::PendingPatch;
 
 /// Everything that can go wrong with a database, worded for the person who must fix it.
 #[derive(Debug, thiserror::Error)]
