@@ -2,6 +2,7 @@
 //! The screen commands (`warroom`, `warroom watch`) hand over to `ui::run`; the others print to
 //! stdout. Only commands that work are exposed.
 
+pub mod attach;
 pub mod errors;
 pub mod patches;
 
@@ -39,6 +40,9 @@ pub enum Cmd {
     /// Follow the repository's war room read-only from another terminal (tmux pane, SSH).
     Watch,
     /// List the runs recorded in this repository, newest first.
+    /// The full war room in another terminal: approve, chat and cancel through the running
+    /// owner (which carries them out).
+    Attach,
     Runs {
         /// How many to list.
         #[arg(long, default_value_t = 20)]

@@ -366,3 +366,9 @@ fn describe(event: &Event) -> Option<String> {
         _ => return None,
     })
 }
+            Decision::ApprovedEdited { command } => {
+                format!("approval {approval} approved by {by}, edited to run `{command}`")
+            }
+            Decision::ApprovedPartial { .. } => {
+                format!("approval {approval} approved in part by {by} (some hunks left out)")
+            }

@@ -11,6 +11,7 @@
 //! - [`core`]: carries out commands and records what happened as events; never imports the UI.
 //!   Holds the model layer (`core::llm`), the tools (`core::tools`), worktrees and patches,
 //!   and the agent team (`core::team`).
+//! - [`hunks`]: unified diffs by hunk: the approval inbox's per-hunk choices, built and checked.
 //! - [`headless`]: `warroom run "GOAL"`, the team without the screen; [`demo`]: `warroom demo`.
 //! - [`logging`]: warroom's own diagnostics, to a rotating private file, never the terminal.
 //! - [`paths`]: where things live on disk (`<repo>/.warroom/`, XDG config and state folders).
@@ -27,6 +28,7 @@ pub mod core;
 pub mod demo;
 pub mod doctor;
 pub mod headless;
+pub mod hunks;
 pub mod logging;
 pub mod paths;
 pub mod protocol;

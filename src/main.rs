@@ -61,6 +61,7 @@ fn run(args: Cli) -> Result<ExitCode> {
     match args.command {
         None => warroom::screen::war_room(&ctx)?,
         Some(Cmd::Watch) => warroom::screen::watch(&ctx)?,
+        Some(Cmd::Attach) => cli::attach::run(&ctx)?,
         Some(Cmd::Run {
             goal,
             json,

@@ -304,6 +304,25 @@ pub enum Decision {
         /// Why, in the person's words (may be empty).
         reason: String,
     },
+    /// Go ahead, but run this command line (the person edited it) instead of the one asked.
+    /// Only a `run_command` request can be edited; for anything else nothing runs.
+    ApprovedEdited {
+        /// The command line to run instead.
+        command: String,
+    },
+    /// Apply only the hunks of the patch the person accepted: `diff` is made of whole hunks
+    /// of the asked patch (`crate::hunks::partial`); the core checks it before applying.
+    ApprovedPartial {
+        /// The accepted hunks, as a unified diff.
+        diff: String,
+    },
+}
+
+impl Decision {
+    /// Whether the answer lets the request go ahead (as asked, edited or in part).
+    pub fn is_approved(&self) -> bool {
+        !matches!(self, Decision::Denied { .. })
+    }
 }
 
 /// How far an "always allow this prefix" grant reaches.

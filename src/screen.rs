@@ -1,4 +1,5 @@
-//! Opening the screen: the owner's war room (`warroom`) and the read-only monitor
+//! Opening the screen: the owner's war room (`warroom`), the attached screen (`warroom
+//! attach`: full power, through the owner's commands table) and the read-only monitor
 //! (`warroom watch`). Wires the store, the core and the App together, takes the terminal,
 //! runs the loop and always gives the terminal back and flushes the store, whether the
 //! person quit or a signal (SIGTERM, SIGHUP from a dropped SSH link) arrived.
@@ -96,6 +97,24 @@ pub fn watch(ctx: &Context) -> Result<()> {
 }
 
 /// The App, loaded from a snapshot of the newest run, and the event id it is current to.
+/// `warroom attach`: the full screen for a database another process owns; chat, decisions
+/// and cancels are queued in its `commands` table as `sender` and the owner carries them out.
+pub fn attach(ctx: &Context, owner: OwnerState, sender: String) -> Result<()> {
+    require_terminal()?;
+    let runtime = runtime()?;
+    let exit = runtime.block_on(async {
+        let (mut app, after) = start(ctx, Mode::Attach { owner })?;
+        let feed = Feed::Attach {
+            paths: ctx.paths.clone(),
+            poll: Duration::from_millis(ctx.config.watch.poll_ms),
+            sender,
+        };
+        screen(&mut app, ctx, feed, after).await
+    })?;
+    tracing::info!(?exit, "attach closed");
+    Ok(())
+}
+
 fn start(ctx: &Context, mode: Mode) -> Result<(App, EventId)> {
     let busy = Duration::from_millis(ctx.config.store.busy_timeout_ms);
     let reader = Reader::open(&ctx.paths.db, busy).map_err(|e| eyre!("{e}"))?;
@@ -103,11 +122,8 @@ fn start(ctx: &Context, mode: Mode) -> Result<(App, EventId)> {
     let (snapshot, after) = load_latest(&reader, options.log_window)?;
     let mut app = App::new(mode, options);
     app.load(snapshot);
-    if let Mode::Watch {
-        owner: OwnerState::NoOwner,
-    } = mode
-    {
-        app.set_owner(OwnerState::NoOwner);
+    if let Mode::Watch { owner } | Mode::Attach { owner } = mode {
+        app.set_owner(owner);
     }
     Ok((app, after))
 }

@@ -19,14 +19,7 @@ const RUN: Duration = Duration::from_secs(120);
 #[test]
 fn the_demo_replays_its_recording_and_the_apply_is_approved_with_a_key() {
     let repo = TempRepo::new();
-    let tmp = repo.dir.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
-    let mut env: Vec<(&str, String)> = repo.env();
-    env.push(("TMPDIR", tmp.display().to_string()));
-    // Nothing to find: no keys, and the only local port probed is closed.
-    env.push(("OPENAI_API_KEY", String::new()));
-    env.push(("ANTHROPIC_API_KEY", String::new()));
-    env.push(("WARROOM_DETECT_PORTS", "1".into()));
+    let (tmp, env) = repo.demo_env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let tmux = Tmux::start("demo", 120, 40, &repo.repo, &env);
     tmux.type_text(&format!("{} demo", warroom()));
@@ -54,21 +47,5 @@ fn the_demo_replays_its_recording_and_the_apply_is_approved_with_a_key() {
                 .is_some_and(|n| n.to_string_lossy().starts_with("warroom-demo-"))
         })
         .expect("the demo folder");
-    let booking = std::fs::read_to_string(demo.join("booking.py")).unwrap();
-    assert_ne!(
-        booking,
-        include_str!("../assets/demo/booking.py"),
-        "the approved patch changed nothing"
-    );
-    let tests = std::process::Command::new("python3")
-        .args(["-m", "unittest", "discover"])
-        .current_dir(&demo)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .unwrap();
-    assert!(
-        tests.status.success(),
-        "{}",
-        String::from_utf8_lossy(&tests.stderr)
-    );
+    support::assert_demo_fixed(&demo);
 }

@@ -235,6 +235,7 @@ async fn two_deciders_racing_on_one_approval_make_one_decision() {
             assert_eq!(team.calc(), CALC);
             assert_eq!(team.git_status(), "");
         }
+        (other, by) => panic!("neither side sent {other:?} (by {by})"),
     }
     team.stop().await;
 }

@@ -118,6 +118,7 @@ pub fn decide(
     };
     let verb = match &decision {
         Decision::Approved => "approve",
+        _ => "approve",
         Decision::Denied { .. } => "deny",
     };
     let subject = subject_words(&asked.subject);

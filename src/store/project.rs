@@ -166,6 +166,7 @@ pub(super) fn apply(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<(
         } => {
             let status = match decision {
                 Decision::Approved => "approved",
+                _ => "approved",
                 Decision::Denied { .. } => "denied",
             };
             // The first decision wins; a later one leaves the row as it is.

@@ -103,6 +103,8 @@ pub struct ApprovalRow {
     pub subject: ApprovalSubject,
     /// When it was asked.
     pub requested_at: Millis,
+    /// The files changed in the working tree since it was asked (`approval_stale`).
+    pub stale_files: Vec<String>,
 }
 
 /// A memory entry.
@@ -403,7 +405,7 @@ impl Reader {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, agent, subject, requested_at FROM approvals
+                "SELECT id, agent, subject, requested_at, stale_files FROM approvals
                  WHERE run_id = ?1 AND status = 'pending' ORDER BY requested_at, id",
             )
             .map_err(|e| self.err(e))?;
@@ -414,6 +416,7 @@ impl Reader {
                     r.get::<_, u32>(1)?,
                     r.get::<_, String>(2)?,
                     r.get::<_, i64>(3)?,
+                    r.get::<_, Option<String>>(4)?,
                 ))
             })
             .map_err(|e| self.err(e))?
@@ -421,12 +424,15 @@ impl Reader {
             .map_err(|e| self.err(e))?;
         Ok(rows
             .into_iter()
-            .filter_map(|(id, agent, subject, at)| {
+            .filter_map(|(id, agent, subject, at, stale)| {
                 Some(ApprovalRow {
                     id: ApprovalId(id),
                     agent: AgentId(agent),
                     subject: serde_json::from_str(&subject).ok()?,
                     requested_at: Millis(at),
+                    stale_files: stale
+                        .and_then(|s| serde_json::from_str(&s).ok())
+                        .unwrap_or_default(),
                 })
             })
             .collect())

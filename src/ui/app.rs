@@ -5,6 +5,7 @@
 //! for the elapsed time (injectable with [`App::set_clock`]).
 
 mod approve;
+mod inbox;
 #[cfg(test)]
 mod inspect;
 mod keys;
@@ -20,6 +21,8 @@ use super::layout::{self, Kind};
 use super::panes::agents::AgentsPane;
 use super::panes::chat::{ChatPane, InputNote};
 use super::panes::help::HelpPane;
+use super::panes::inbox::InboxPane;
+use super::panes::inbox_draw::InboxContext;
 use super::panes::logs::LogsPane;
 use super::panes::memory::MemoryPane;
 use super::panes::status_bar::{self, ModeWords, StatusLine};
@@ -55,11 +58,31 @@ impl Default for UiOptions {
 pub enum Mode {
     /// The process that runs the orchestrator: chat, goals and cancel are sent.
     Owner,
+    /// `warroom attach`: another process owns the database; chat, decisions and cancels go
+    /// through its `commands` table and the owner carries them out.
+    Attach {
+        /// What is known about the owner.
+        owner: OwnerState,
+    },
     /// A read-only viewer of another process's database.
     Watch {
         /// What is known about the owner.
         owner: OwnerState,
     },
+}
+
+impl Mode {
+    /// Whether this screen sends commands (owner and attach; a viewer sends nothing).
+    pub fn can_send(self) -> bool {
+        !matches!(self, Mode::Watch { .. })
+    }
+
+    /// Whether a new approval rings the bell and sends a desktop notification here. The
+    /// screens that can decide ring; `warroom watch` stays quiet, since a read-only side pane
+    /// that rang too would ring twice for one request and could not answer it anyway.
+    pub fn rings(self) -> bool {
+        self.can_send()
+    }
 }
 
 /// What the App asks the run loop to do.
@@ -79,6 +102,7 @@ enum Overlay {
     None,
     Help,
     ConfirmQuit,
+    Inbox,
 }
 
 /// The screen.
@@ -94,6 +118,11 @@ pub struct App {
     memory: MemoryPane,
     chat: ChatPane,
     help: HelpPane,
+    inbox: InboxPane,
+    /// Help was opened from the inbox (closing it goes back there).
+    help_from_inbox: bool,
+    /// How many of the view's asked approvals have rung the bell.
+    rung: u64,
     focus: PaneId,
     zoomed: bool,
     overlay: Overlay,
@@ -121,6 +150,9 @@ impl App {
             memory: MemoryPane::default(),
             chat: ChatPane::default(),
             help: HelpPane::default(),
+            inbox: InboxPane::default(),
+            help_from_inbox: false,
+            rung: 0,
             focus: PaneId::Agents,
             zoomed: false,
             overlay: Overlay::None,
@@ -156,6 +188,8 @@ impl App {
     /// a run other than the one shown switches to it with fresh state (memory stays: it is
     /// the repository's).
     pub fn apply(&mut self, records: &[Record]) -> bool {
+        let selected = self.inbox.selected(&self.view.approvals).map(|p| p.id);
+        let waiting: Vec<_> = self.view.approvals.pending().iter().map(|p| p.id).collect();
         let mut changed = false;
         for record in records {
             let is_memory = matches!(
@@ -174,9 +208,34 @@ impl App {
         }
         if changed {
             self.view.refresh();
+            self.after_approvals(selected, &waiting);
             self.dirty = true;
         }
         changed
+    }
+
+    /// The text of a notification for approvals asked since the last call (`None`: nothing
+    /// new, or this screen does not ring). The run loop writes it as a bell and an OSC 9.
+    pub fn take_alert(&mut self) -> Option<String> {
+        let asked = self.view.approvals.asked();
+        if asked <= self.rung {
+            return None;
+        }
+        let new = asked - self.rung;
+        self.rung = asked;
+        if !self.mode.rings() {
+            return None;
+        }
+        let waiting = self.view.approvals.len();
+        Some(match self.view.approvals.newest() {
+            Some(p) if new == 1 => format!(
+                "warroom: approval {} waits: {} asks to {}",
+                p.id,
+                self.view.agents.label(p.agent),
+                p.asked.words()
+            ),
+            _ => format!("warroom: {new} new approvals; {waiting} waiting"),
+        })
     }
 
     /// Takes in the page read for a [`Action::FetchLogs`].
@@ -211,7 +270,7 @@ impl App {
 
     /// What is known about the owner (watch mode).
     pub fn set_owner(&mut self, owner: OwnerState) {
-        if let Mode::Watch { owner: current } = &mut self.mode {
+        if let Mode::Watch { owner: current } | Mode::Attach { owner: current } = &mut self.mode {
             if *current != owner {
                 *current = owner;
                 self.dirty = true;
@@ -310,11 +369,13 @@ impl App {
                 self.mode,
                 Mode::Watch {
                     owner: OwnerState::NoOwner
+                } | Mode::Attach {
+                    owner: OwnerState::NoOwner
                 }
             ),
             message,
             now,
-            can_decide: self.mode == Mode::Owner,
+            can_decide: self.mode.can_send(),
         };
         status_bar::render(buf, screen.status, &self.view, line, &theme);
         let main = Rect {
@@ -325,6 +386,15 @@ impl App {
             Overlay::None => {}
             Overlay::Help => self.help.render(buf, main, &self.about(), &theme),
             Overlay::ConfirmQuit => confirm::render(buf, main, &self.quit_question(), &theme),
+            Overlay::Inbox => {
+                let outcome = self.outcome_words();
+                let cx = InboxContext {
+                    now,
+                    can_decide: self.mode.can_send(),
+                    outcome: outcome.as_deref(),
+                };
+                self.inbox.render(buf, main, &self.view, cx, &theme);
+            }
         }
     }
 
@@ -340,6 +410,8 @@ impl App {
     }
 
     fn reset_panes(&mut self) {
+        self.inbox = InboxPane::default();
+        self.rung = 0;
         self.agents = AgentsPane::default();
         self.tasks = TasksPane::default();
         self.logs.reset();
@@ -347,7 +419,7 @@ impl App {
 
     fn input_note(&self) -> InputNote {
         match self.mode {
-            Mode::Owner => InputNote::Owner {
+            Mode::Owner | Mode::Attach { .. } => InputNote::Owner {
                 active: self.view.status.is_active(),
             },
             Mode::Watch { owner } => InputNote::ReadOnly(match owner {
@@ -360,6 +432,15 @@ impl App {
     fn mode_words(&self) -> ModeWords {
         let (long, short) = match self.mode {
             Mode::Owner => ("owner".to_string(), "owner".to_string()),
+            Mode::Attach {
+                owner: OwnerState::NoOwner,
+            } => (
+                "attach, owner exited: commands wait for the next owner".to_string(),
+                "attach, owner exited".to_string(),
+            ),
+            Mode::Attach {
+                owner: OwnerState::Alive { pid, .. },
+            } => (format!("attach, owner pid {pid}"), "attach".to_string()),
             Mode::Watch {
                 owner: OwnerState::NoOwner,
             } => (
@@ -392,6 +473,7 @@ impl App {
     fn about(&self) -> String {
         match self.mode {
             Mode::Owner => "Owner: you drive the run. Press i to type in chat; a message with no run active starts one.".to_string(),
+            Mode::Attach { .. } => format!("{}: chat, decisions and cancels go to the owner, which carries them out. A for the approval inbox.", self.mode_words().long),
             Mode::Watch { .. } => format!("{}: keys browse; nothing is sent.", self.mode_words().long),
         }
     }

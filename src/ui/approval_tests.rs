@@ -10,20 +10,11 @@ use crossterm::event::KeyCode;
 use crate::protocol::*;
 use crate::store::{ApprovalRow, RunSnapshot};
 
-use super::fixture::{self, RUN, T0, ch, draw, key, populated_app, type_text, watch};
+use super::fixture::{self, RUN, T0, ch, draw, key, populated_app, record, type_text, watch};
 use super::panes::PaneId;
 use super::{Action, App, Mode};
 
 const DIFF: &str = "diff --git a/src/dates.rs b/src/dates.rs\n--- a/src/dates.rs\n+++ b/src/dates.rs\n@@ -1,3 +1,4 @@\n fn year(y: u32) -> u32 {\n-    y\n+    if y < 100 { 2000 + y } else { y }\n+    // two-digit years\n }\n";
-
-fn record(id: i64, event: Event) -> Record {
-    Record {
-        id: EventId(id),
-        run: RUN,
-        at: Millis(T0 + id * 1000),
-        event,
-    }
-}
 
 fn decided(id: i64, approval: u32) -> Record {
     record(
@@ -46,41 +37,16 @@ fn patch_subject() -> ApprovalSubject {
 /// A run of two agents whose verifier asks to apply a patch (approval 5).
 fn patch_waiting(mode: Mode) -> App {
     let mut app = App::new(mode, fixture::options());
-    app.apply(&[
-        record(
-            1,
-            Event::RunStarted {
-                goal: fixture::GOAL.into(),
-                repo: "/home/dev/calendar".into(),
-            },
-        ),
-        record(
-            2,
-            Event::AgentSpawned {
-                agent: AgentId(1),
-                parent: None,
-                role: "planner".into(),
-                model: "gpt-4o".into(),
-            },
-        ),
-        record(
-            3,
-            Event::AgentSpawned {
-                agent: AgentId(2),
-                parent: Some(AgentId(1)),
-                role: "verifier".into(),
-                model: "gpt-4o-mini".into(),
-            },
-        ),
-        record(
-            4,
-            Event::ApprovalRequested {
-                approval: ApprovalId(5),
-                agent: AgentId(2),
-                subject: patch_subject(),
-            },
-        ),
-    ]);
+    let mut records = fixture::two_agents("verifier");
+    records.push(record(
+        4,
+        Event::ApprovalRequested {
+            approval: ApprovalId(5),
+            agent: AgentId(2),
+            subject: patch_subject(),
+        },
+    ));
+    app.apply(&records);
     app.set_clock(fixture::clock());
     app
 }
@@ -109,14 +75,15 @@ fn status_bar(app: &mut App, width: u16, height: u16) -> String {
 }
 
 #[test]
-fn a_approves_the_oldest_then_the_next() {
-    // The fixture's approval 1 was denied; 2 (a command) and 3 (a patch) wait.
+fn a_approves_the_first_in_the_queue_then_the_next() {
+    // The fixture's approval 1 was denied; 2 (a command) and 3 (a patch) wait. The patch's
+    // apply blocks the whole run, so it comes first.
     let mut app = populated_app(Mode::Owner);
-    assert_eq!(app.on_key(ch('a')), vec![approve(2)]);
-    assert!(app.hint().is_some_and(|h| h.contains("approve approval 2")));
-    app.apply(&[decided(10_000, 2)]);
     assert_eq!(app.on_key(ch('a')), vec![approve(3)]);
-    app.apply(&[decided(10_001, 3)]);
+    assert!(app.hint().is_some_and(|h| h.contains("approve approval 3")));
+    app.apply(&[decided(10_000, 3)]);
+    assert_eq!(app.on_key(ch('a')), vec![approve(2)]);
+    app.apply(&[decided(10_001, 2)]);
     assert_eq!(app.on_key(ch('a')), vec![]);
     assert_eq!(app.hint(), Some("nothing is waiting for approval"));
 }
@@ -145,13 +112,13 @@ fn d_prefills_a_deny_and_enter_sends_the_reason() {
     assert_eq!(app.focused(), PaneId::Chat);
     assert!(app.is_typing());
     assert!(
-        draw(&mut app, 80, 24).contains("› /deny 2"),
+        draw(&mut app, 80, 24).contains("› /deny 3"),
         "the draft shows in the input"
     );
     type_text(&mut app, "no deletes outside the worktree");
     assert_eq!(
         app.on_key(key(KeyCode::Enter)),
-        vec![deny(2, "no deletes outside the worktree")]
+        vec![deny(3, "no deletes outside the worktree")]
     );
 }
 
@@ -163,7 +130,7 @@ fn d_keeps_a_draft_of_something_else() {
     app.on_key(key(KeyCode::Esc));
     assert_eq!(app.on_key(ch('d')), vec![]);
     assert!(app.is_typing());
-    assert!(app.hint().is_some_and(|h| h.contains("/deny 2")));
+    assert!(app.hint().is_some_and(|h| h.contains("/deny 3")));
     assert_eq!(
         app.on_key(key(KeyCode::Enter)),
         vec![Action::Submit(Command::SendChat {
@@ -180,20 +147,20 @@ fn chat_commands_pick_by_number() {
     type_text(&mut app, "/approve 3");
     assert_eq!(app.on_key(key(KeyCode::Enter)), vec![approve(3)]);
     type_text(&mut app, "/approve");
-    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![approve(2)]);
-    type_text(&mut app, "/deny 3 the patch touches tests");
+    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![approve(3)]);
+    type_text(&mut app, "/deny 2 the command deletes too much");
     assert_eq!(
         app.on_key(key(KeyCode::Enter)),
-        vec![deny(3, "the patch touches tests")]
+        vec![deny(2, "the command deletes too much")]
     );
     type_text(&mut app, "/deny too broad");
-    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![deny(2, "too broad")]);
+    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![deny(3, "too broad")]);
     type_text(&mut app, "/deny");
-    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![deny(2, "")]);
+    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![deny(3, "")]);
     // A number that does not wait is refused and named; the draft stays to be fixed.
     type_text(&mut app, "/approve 1");
     assert_eq!(app.on_key(key(KeyCode::Enter)), vec![]);
-    assert_eq!(app.hint(), Some("approval 1 is not waiting; waiting: 2, 3"));
+    assert_eq!(app.hint(), Some("approval 1 is not waiting; waiting: 3, 2"));
     assert!(draw(&mut app, 80, 24).contains("/approve 1"));
 }
 
@@ -203,16 +170,16 @@ fn watch_mode_sends_nothing_and_says_how_to_decide() {
     assert_eq!(app.on_key(ch('a')), vec![]);
     assert_eq!(
         app.hint(),
-        Some("read-only: decide in a shell: warroom approve 2 --run 7")
+        Some("read-only: decide in a shell: warroom approve 3 --run 7")
     );
     assert_eq!(app.on_key(ch('d')), vec![]);
     assert!(
         app.hint()
-            .is_some_and(|h| h.contains("warroom deny 2 --run 7"))
+            .is_some_and(|h| h.contains("warroom deny 3 --run 7"))
     );
     assert!(!app.is_typing());
     let bar = status_bar(&mut app, 120, 40);
-    assert!(bar.contains("approval 2"), "{bar}");
+    assert!(bar.contains("approval 3"), "{bar}");
     assert!(
         !bar.contains("a approve"),
         "a viewer is not offered keys: {bar}"
@@ -231,6 +198,7 @@ fn pending_approvals_load_from_the_snapshot() {
             reason: "needs network".into(),
         },
         requested_at: Millis(T0),
+        stale_files: Vec::new(),
     }];
     snapshot.last_event = EventId(50);
     app.load(Some(snapshot));
@@ -282,24 +250,24 @@ fn status_bar_fits_each_width() {
     for (width, height) in [(120, 40), (80, 24), (60, 20)] {
         let bar = status_bar(&mut app, width, height);
         assert!(
-            bar.contains("approval 5 waiting: a approve · d deny"),
+            bar.contains("1 waiting · approval 5: a approve · d deny"),
             "{width}: {bar}"
         );
     }
-    // Two waiting: the count of the others shows where there is room.
+    // Two waiting: the badge counts them; the inbox key shows where there is room.
     let mut two = populated_app(Mode::Owner);
     let bar = status_bar(&mut two, 120, 40);
     assert!(
-        bar.contains("approval 2 waiting (+1): a approve · d deny"),
+        bar.contains("2 waiting · approval 3: a approve · d deny · A inbox"),
         "{bar}"
     );
     // A hint keeps room to be read: the approval shortens instead.
     two.on_key(ch('x'));
     let bar = status_bar(&mut two, 60, 20);
-    assert!(bar.contains("approval 2: a/d"), "{bar}");
+    assert!(bar.contains("2 waiting · 3: a/d · A"), "{bar}");
     assert!(bar.contains("key x does"), "{bar}");
     let bar = status_bar(&mut two, 40, 10);
-    assert!(bar.contains("!2"), "{bar}");
+    assert!(bar.contains("2!"), "{bar}");
     assert!(bar.contains("key x"), "{bar}");
 }
 

@@ -94,6 +94,40 @@ pub fn populated_with(mode: Mode, options: UiOptions) -> App {
     app
 }
 
+/// A record of the fixture run: event `id`, `id` seconds after the start.
+pub fn record(id: i64, event: Event) -> Record {
+    Record {
+        id: EventId(id),
+        run: RUN,
+        at: Millis(T0 + id * 1000),
+        event,
+    }
+}
+
+/// Records 1 to 3: the run starts, then a planner (agent 1) and its `role` child (agent 2).
+pub fn two_agents(role: &str) -> Vec<Record> {
+    let spawn = |id: i64, agent: u32, parent: Option<AgentId>, role: &str, model: &str| {
+        record(
+            id,
+            Event::AgentSpawned {
+                agent: AgentId(agent),
+                parent,
+                role: role.into(),
+                model: model.into(),
+            },
+        )
+    };
+    let started = Event::RunStarted {
+        goal: GOAL.into(),
+        repo: "/home/dev/calendar".into(),
+    };
+    vec![
+        record(1, started),
+        spawn(2, 1, None, "planner", "gpt-4o"),
+        spawn(3, 2, Some(AgentId(1)), role, "gpt-4o-mini"),
+    ]
+}
+
 /// Watch mode with a live owner.
 pub fn watch() -> Mode {
     Mode::Watch {

@@ -45,15 +45,17 @@ fn final_snapshot() -> RunSnapshot {
                     reason: "path outside the worktree".into(),
                 },
                 requested_at: Millis(T0),
+                stale_files: Vec::new(),
             },
             ApprovalRow {
                 id: ApprovalId(3),
                 agent: crate::protocol::AgentId(4),
                 subject: ApprovalSubject::Patch {
-                    diff: String::new(),
-                    files: vec![],
+                    diff: "--- a/src/dates.rs\n+++ b/src/dates.rs\n".into(),
+                    files: vec!["src/dates.rs".into(), "tests/dates.rs".into()],
                 },
                 requested_at: Millis(T0),
+                stale_files: Vec::new(),
             },
         ],
         chat: Page {

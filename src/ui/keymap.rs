@@ -55,6 +55,40 @@ pub enum KeyAction {
     ConfirmQuit,
     /// No, stay.
     CancelQuit,
+    /// Open the approval inbox.
+    OpenInbox,
+    /// Close the approval inbox.
+    CloseInbox,
+    /// Scroll the inbox's detail down a line.
+    DetailDown,
+    /// Scroll the inbox's detail up a line.
+    DetailUp,
+    /// Scroll the inbox's detail down a page.
+    DetailPageDown,
+    /// Scroll the inbox's detail up a page.
+    DetailPageUp,
+    /// Go to the patch's next hunk.
+    NextHunk,
+    /// Go to the patch's previous hunk.
+    PrevHunk,
+    /// Accept or reject the current hunk.
+    ToggleHunk,
+    /// Approve the selected approval (only the accepted hunks of a patch).
+    InboxApprove,
+    /// Deny the selected approval, with a reason typed next.
+    InboxDeny,
+    /// Approve the selected command and always allow its prefix (asks run or repo).
+    InboxAlways,
+    /// Edit the selected command, then approve the edited line.
+    InboxEdit,
+    /// Send what was typed in the inbox's prompt.
+    PromptSend,
+    /// Close the inbox's prompt without sending.
+    PromptCancel,
+    /// The grant reaches this run only.
+    ScopeRun,
+    /// The grant reaches every run of the repository.
+    ScopeRepo,
 }
 
 /// One key as written in the table.
@@ -87,6 +121,12 @@ pub enum Group {
     Help,
     /// While the quit question is open.
     Quit,
+    /// The approval inbox.
+    Inbox,
+    /// Typing a reason or an edited command in the inbox.
+    InboxPrompt,
+    /// Choosing how far an "always allow" reaches.
+    InboxScope,
 }
 
 /// One line of the table.
@@ -113,6 +153,12 @@ pub enum Context {
     Help,
     /// Answering the quit question.
     Quit,
+    /// In the approval inbox.
+    Inbox,
+    /// Typing in the inbox's prompt.
+    InboxPrompt,
+    /// Choosing a grant's scope in the inbox.
+    InboxScope,
 }
 
 use Key::{Char, Code, Ctrl};
@@ -128,8 +174,9 @@ pub const BINDINGS: &[Binding] = &[
     bind(Group::Global, &[Char('z')], KeyAction::ToggleZoom, "zoom the focused pane (z again to unzoom)"),
     bind(Group::Global, &[Code(KeyCode::Esc)], KeyAction::Back, "unzoom, or clear the notice"),
     bind(Group::Global, &[Char('i')], KeyAction::TypeInChat, "type in chat: a message, /goal <text>, /cancel"),
-    bind(Group::Global, &[Char('a')], KeyAction::Approve, "approve the oldest waiting approval"),
+    bind(Group::Global, &[Char('a')], KeyAction::Approve, "approve the first waiting approval (patch applies first, then the oldest)"),
     bind(Group::Global, &[Char('d')], KeyAction::Deny, "deny it (type why, then Enter)"),
+    bind(Group::Global, &[Char('A')], KeyAction::OpenInbox, "the approval inbox: every waiting approval, with its diff"),
     bind(Group::Lists, &[Char('j'), Code(KeyCode::Down)], KeyAction::Down, "next row"),
     bind(Group::Lists, &[Char('k'), Code(KeyCode::Up)], KeyAction::Up, "previous row"),
     bind(Group::Lists, &[Code(KeyCode::PageDown)], KeyAction::PageDown, "next page"),
@@ -151,6 +198,31 @@ pub const BINDINGS: &[Binding] = &[
     bind(Group::Help, &[Code(KeyCode::PageUp)], KeyAction::PageUp, "page up"),
     bind(Group::Quit, &[Char('y')], KeyAction::ConfirmQuit, "quit warroom"),
     bind(Group::Quit, &[Char('n'), Code(KeyCode::Esc)], KeyAction::CancelQuit, "stay"),
+    bind(Group::Inbox, &[Char('j'), Code(KeyCode::Down)], KeyAction::Down, "next approval"),
+    bind(Group::Inbox, &[Char('k'), Code(KeyCode::Up)], KeyAction::Up, "previous approval"),
+    bind(Group::Inbox, &[Char('g'), Code(KeyCode::Home)], KeyAction::Top, "first approval"),
+    bind(Group::Inbox, &[Char('G'), Code(KeyCode::End)], KeyAction::Bottom, "last approval"),
+    bind(Group::Inbox, &[Char('J')], KeyAction::DetailDown, "scroll the detail down"),
+    bind(Group::Inbox, &[Char('K')], KeyAction::DetailUp, "scroll the detail up"),
+    bind(Group::Inbox, &[Code(KeyCode::PageDown)], KeyAction::DetailPageDown, "detail: next page"),
+    bind(Group::Inbox, &[Code(KeyCode::PageUp)], KeyAction::DetailPageUp, "detail: previous page"),
+    bind(Group::Inbox, &[Char(']')], KeyAction::NextHunk, "next hunk of the patch"),
+    bind(Group::Inbox, &[Char('[')], KeyAction::PrevHunk, "previous hunk"),
+    bind(Group::Inbox, &[Char(' ')], KeyAction::ToggleHunk, "accept or reject the hunk (y applies only accepted ones)"),
+    bind(Group::Inbox, &[Char('y')], KeyAction::InboxApprove, "approve"),
+    bind(Group::Inbox, &[Char('n')], KeyAction::InboxDeny, "deny (type why, Enter sends, Esc cancels)"),
+    bind(Group::Inbox, &[Char('a')], KeyAction::InboxAlways, "approve and always allow the command's prefix (r run, R repository)"),
+    bind(Group::Inbox, &[Char('e')], KeyAction::InboxEdit, "edit the command, Enter approves the edited line"),
+    bind(Group::Inbox, &[Char('?')], KeyAction::ToggleHelp, "help"),
+    bind(Group::Inbox, &[Code(KeyCode::Esc), Char('A'), Char('q')], KeyAction::CloseInbox, "close the inbox"),
+    bind(Group::Inbox, &[Ctrl('c')], KeyAction::Quit, "quit"),
+    bind(Group::InboxPrompt, &[Code(KeyCode::Enter)], KeyAction::PromptSend, "send"),
+    bind(Group::InboxPrompt, &[Code(KeyCode::Esc)], KeyAction::PromptCancel, "cancel, nothing is sent"),
+    bind(Group::InboxPrompt, &[Ctrl('c')], KeyAction::Quit, "quit"),
+    bind(Group::InboxScope, &[Char('r')], KeyAction::ScopeRun, "this run only"),
+    bind(Group::InboxScope, &[Char('R')], KeyAction::ScopeRepo, "every run of this repository"),
+    bind(Group::InboxScope, &[Code(KeyCode::Esc), Char('n')], KeyAction::PromptCancel, "cancel, nothing is sent"),
+    bind(Group::InboxScope, &[Ctrl('c')], KeyAction::Quit, "quit"),
 ];
 
 const fn bind(
@@ -169,13 +241,16 @@ const fn bind(
 
 impl Group {
     /// Every group, in the order help shows them.
-    pub const ALL: [Group; 8] = [
+    pub const ALL: [Group; 11] = [
         Group::Global,
         Group::Lists,
         Group::Tasks,
         Group::Logs,
         Group::Chat,
         Group::Typing,
+        Group::Inbox,
+        Group::InboxPrompt,
+        Group::InboxScope,
         Group::Help,
         Group::Quit,
     ];
@@ -191,6 +266,9 @@ impl Group {
             Group::Typing => "Typing in chat (other keys edit)",
             Group::Help => "This help",
             Group::Quit => "Quit question",
+            Group::Inbox => "Approval inbox (A)",
+            Group::InboxPrompt => "Inbox: typing a reason or a command",
+            Group::InboxScope => "Inbox: always allow, how far",
         }
     }
 
@@ -204,6 +282,9 @@ impl Group {
             Context::Typing => &[Group::Typing],
             Context::Help => &[Group::Help],
             Context::Quit => &[Group::Quit],
+            Context::Inbox => &[Group::Inbox],
+            Context::InboxPrompt => &[Group::InboxPrompt],
+            Context::InboxScope => &[Group::InboxScope],
         }
     }
 }
@@ -319,6 +400,9 @@ mod tests {
             Group::Typing => vec![Context::Typing],
             Group::Help => vec![Context::Help],
             Group::Quit => vec![Context::Quit],
+            Group::Inbox => vec![Context::Inbox],
+            Group::InboxPrompt => vec![Context::InboxPrompt],
+            Group::InboxScope => vec![Context::InboxScope],
         }
     }
 
@@ -343,6 +427,20 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// docs/keybindings.md stays true: every binding's words and every group's heading.
+    #[test]
+    fn the_keybindings_doc_lists_every_binding() {
+        let doc = include_str!("../../docs/keybindings.md")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">");
+        for binding in BINDINGS {
+            assert!(doc.contains(binding.help), "{:?} missing", binding.help);
+        }
+        for group in Group::ALL {
+            assert!(doc.contains(&format!("## {}", group.title())), "{group:?}");
         }
     }
 

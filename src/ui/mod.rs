@@ -10,7 +10,8 @@
 //! - `keymap`: the key table that both key handling and the help overlay read.
 //! - `layout`: wide / medium / compact arrangements and the too-small floor.
 //! - `theme`: ANSI-16 colours, or plain bold/reversed when colour is off.
-//! - [`run`], [`terminal`]: the tokio loop that drives the App, and taking/restoring the terminal.
+//! - [`run`], [`terminal`]: the tokio loop that drives the App, and taking/restoring the terminal;
+//!   [`notify`]: the bell and OSC 9 notification a new approval sends.
 //! - `text`, `format`: cleaning untrusted text and fitting it to columns; numbers and times.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -19,6 +20,7 @@ mod app;
 mod format;
 mod keymap;
 mod layout;
+pub mod notify;
 mod panes;
 pub mod run;
 pub mod terminal;
@@ -39,5 +41,9 @@ mod approval_tests;
 mod fixture;
 #[cfg(test)]
 mod fold_tests;
+#[cfg(test)]
+mod inbox_snapshot_tests;
+#[cfg(test)]
+mod inbox_tests;
 #[cfg(test)]
 mod snapshot_tests;

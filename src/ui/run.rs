@@ -5,7 +5,10 @@
 //! loop never blocks on SQLite.
 //!
 //! The owner's screen folds the batches the store broadcasts after each commit; a viewer's
-//! screen tails the database file (`store::Tail`). Both end in `App::apply`, one code path.
+//! and an attached screen tail the database file (`store::Tail`). All end in `App::apply`, one
+//! code path. The owner's commands go to its core; an attached screen's go into the
+//! `commands` table for the owner to carry out; a viewer sends nothing. A new approval rings
+//! the bell and posts an OSC 9 notification (`notify.rs`), written through the backend.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
@@ -18,9 +21,13 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
 use crate::core::CoreHandle;
-use crate::protocol::{EventId, Record};
-use crate::store::{Committed, OwnerState, Page, Reader, SkippedRow, Store, Tail, probe_owner};
+use crate::paths::RepoPaths;
+use crate::protocol::{Command, EventId, Record};
+use crate::store::{
+    Committed, OwnerState, Page, Reader, SkippedRow, Store, Tail, probe_owner, queue_command,
+};
 
+use super::notify;
 use super::terminal::Tui;
 use super::{Action, App, LogRequest};
 
@@ -40,6 +47,26 @@ pub enum Feed {
         /// Fallback poll interval.
         poll: Duration,
     },
+    /// `warroom attach`: follow the file like a viewer, and queue commands for the owner.
+    Attach {
+        /// The repository's paths (database, owner lock).
+        paths: RepoPaths,
+        /// Fallback poll interval.
+        poll: Duration,
+        /// Who sends ("attach pid N"), recorded with each command.
+        sender: String,
+    },
+}
+
+/// Where the screen's commands go.
+enum Outbox {
+    Core(CoreHandle),
+    Table {
+        paths: RepoPaths,
+        busy: Duration,
+        sender: String,
+    },
+    Nowhere,
 }
 
 /// How the loop ended.
@@ -82,13 +109,31 @@ pub async fn run(
 ) -> std::io::Result<Exit> {
     let (inbox_tx, mut inbox) = mpsc::channel::<Inbox>(256);
     let queries = spawn_query_thread(db, busy_timeout, inbox_tx.clone())?;
-    let (mut committed, core) = match feed {
-        Feed::Owner { store, core } => (Some(store.subscribe()), Some(core)),
+    let (mut committed, outbox) = match feed {
+        Feed::Owner { store, core } => (Some(store.subscribe()), Outbox::Core(core)),
         Feed::Watch { lock, poll } => {
             spawn_tail_thread(db, busy_timeout, lock, poll, after, inbox_tx.clone())?;
-            (None, None)
+            (None, Outbox::Nowhere)
+        }
+        Feed::Attach {
+            paths,
+            poll,
+            sender,
+        } => {
+            let lock = paths.lock.clone();
+            spawn_tail_thread(db, busy_timeout, lock, poll, after, inbox_tx.clone())?;
+            let busy = busy_timeout;
+            (
+                None,
+                Outbox::Table {
+                    paths,
+                    busy,
+                    sender,
+                },
+            )
         }
     };
+    let tmux = notify::in_tmux();
     drop(inbox_tx);
     let mut keys = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -101,6 +146,9 @@ pub async fn run(
     let mut last_draw = Instant::now() - FRAME;
     let mut force = true;
     loop {
+        if let Some(text) = app.take_alert() {
+            ring(tui, &text, tmux);
+        }
         if force || app.needs_redraw() {
             let due = last_draw + FRAME;
             if force || Instant::now() >= due {
@@ -119,14 +167,11 @@ pub async fn run(
                     for action in app.on_key(key) {
                         match action {
                             Action::Quit => return Ok(Exit::Quit),
-                            Action::Submit(command) => match &core {
-                                Some(core) => {
-                                    if !core.send(command).await {
-                                        app.notice("the core has stopped; quit and check the log file");
-                                    }
+                            Action::Submit(command) => {
+                                if let Err(why) = send(&outbox, command).await {
+                                    app.notice(why);
                                 }
-                                None => app.notice("read-only: this screen cannot send commands"),
-                            },
+                            }
                             Action::FetchLogs(request) => {
                                 let _ = queries.send(Query::LogPage(request));
                             }
@@ -174,6 +219,43 @@ pub async fn run(
             _ = sighup.recv() => return Ok(Exit::Signal("SIGHUP")),
             _ = sigint.recv() => return Ok(Exit::Signal("SIGINT")),
         }
+    }
+}
+
+/// Sends a command where this screen's commands go; the error is worded for the status bar.
+async fn send(outbox: &Outbox, command: Command) -> Result<(), String> {
+    match outbox {
+        Outbox::Core(core) => match core.send(command).await {
+            true => Ok(()),
+            false => Err("the core has stopped; quit and check the log file".into()),
+        },
+        Outbox::Table {
+            paths,
+            busy,
+            sender,
+        } => {
+            let (paths, busy, sender) = (paths.clone(), *busy, sender.clone());
+            let queued =
+                tokio::task::spawn_blocking(move || queue_command(&paths, &command, &sender, busy))
+                    .await;
+            match queued {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(format!("not sent to the owner: {e}")),
+                Err(e) => Err(format!("not sent to the owner: {e}")),
+            }
+        }
+        Outbox::Nowhere => Err("read-only: this screen cannot send commands".into()),
+    }
+}
+
+/// Rings the bell and posts a notification, through the backend between frames. A terminal
+/// that cannot take it loses only the notification, never the screen.
+fn ring(tui: &mut Tui, text: &str, tmux: bool) {
+    use std::io::Write;
+    let bytes = notify::alert(text, tmux);
+    let backend = tui.backend_mut();
+    if let Err(e) = backend.write_all(&bytes).and_then(|()| backend.flush()) {
+        tracing::warn!("cannot ring the terminal bell: {e}");
     }
 }
 

@@ -5,6 +5,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
+use super::views::diff::RowKind;
 use crate::protocol::{AgentStatus, ChatRole, LogLevel, RunState, TaskStatus};
 
 /// The styles every pane draws with.
@@ -143,6 +144,23 @@ impl Theme {
     /// A warning or error the person should read.
     pub fn warning(&self) -> Style {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+
+    /// A row of the inbox's diff view (green added, red removed, cyan hunk headings); a
+    /// rejected hunk is dimmed and struck through whatever it holds.
+    pub fn diff(&self, kind: RowKind, rejected: bool) -> Style {
+        if rejected {
+            return self.dim().add_modifier(Modifier::CROSSED_OUT);
+        }
+        match kind {
+            RowKind::File => self.bold().add_modifier(Modifier::UNDERLINED),
+            RowKind::Meta | RowKind::Note => self.dim(),
+            RowKind::Hunk => self.fg(Color::Cyan),
+            RowKind::Added => self.fg(Color::Green),
+            RowKind::Removed => self.fg(Color::Red),
+            RowKind::Context => Style::default(),
+            RowKind::Binary => self.fg(Color::Yellow),
+        }
     }
 
     /// A progress gauge's filled part.

@@ -209,6 +209,20 @@ impl TempRepo {
         ]
     }
 
+    /// The environment of a `warroom demo` that finds no model and so replays its recording:
+    /// no keys, the only local port probed closed, and TMPDIR (returned, made) in the temp dir
+    /// so the demo's project folder is found there.
+    pub fn demo_env(&self) -> (PathBuf, Vec<(&'static str, String)>) {
+        let tmp = self.dir.path().join("tmp");
+        std::fs::create_dir_all(&tmp).expect("tmp dir");
+        let mut env = self.env();
+        env.push(("TMPDIR", tmp.display().to_string()));
+        env.push(("OPENAI_API_KEY", String::new()));
+        env.push(("ANTHROPIC_API_KEY", String::new()));
+        env.push(("WARROOM_DETECT_PORTS", "1".into()));
+        (tmp, env)
+    }
+
     /// A `Command` for the binary in this repo with this environment.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(warroom());
@@ -244,4 +258,26 @@ pub fn child_pid(parent: u32, needle: &str) -> Option<u32> {
         }
     }
     None
+}
+
+/// Checks that the demo's project in `demo` was fixed by the approved patch: `booking.py` is
+/// no longer the bundled one and the project's own tests pass.
+pub fn assert_demo_fixed(demo: &Path) {
+    let booking = std::fs::read_to_string(demo.join("booking.py")).unwrap();
+    assert_ne!(
+        booking,
+        include_str!("../../assets/demo/booking.py"),
+        "the approved patch changed nothing"
+    );
+    let tests = Command::new("python3")
+        .args(["-m", "unittest", "discover"])
+        .current_dir(demo)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    assert!(
+        tests.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tests.stderr)
+    );
 }

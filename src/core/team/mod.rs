@@ -16,6 +16,7 @@
 //! - `run.rs`: the driver of one run.
 
 pub mod agent;
+pub mod part;
 pub mod plan;
 pub mod planner;
 pub mod policy;

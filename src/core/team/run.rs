@@ -343,8 +343,8 @@ async fn apply(
     shared: &Arc<Shared>,
     planner: AgentId,
     root: TaskId,
-    patch: PatchId,
-    diff: String,
+    mut patch: PatchId,
+    mut diff: String,
     files: Vec<String>,
 ) -> Result<String, String> {
     let ruling = lock(&shared.rules).rule(Action::Apply);
@@ -366,9 +366,20 @@ async fn apply(
                 diff: diff.clone(),
                 files: files.clone(),
             };
-            if let Decision::Denied { reason } =
-                shared.ask_person(planner, Some(root), subject).await
-            {
+            let reason = match shared.ask_person(planner, Some(root), subject).await {
+                Decision::Approved => None,
+                Decision::ApprovedPartial { diff: part } => {
+                    // Only the hunks the person accepted, recorded as a patch of their own.
+                    (patch, diff, _) =
+                        super::part::take(shared, planner, root, patch, &diff, part).await?;
+                    None
+                }
+                Decision::ApprovedEdited { .. } => {
+                    Some("an edited command is no answer to a patch".to_string())
+                }
+                Decision::Denied { reason } => Some(reason),
+            };
+            if let Some(reason) = reason {
                 return Err(format!(
                     "declined: patch {patch} was not applied{}; it stays in the run's worktree",
                     if reason.is_empty() {

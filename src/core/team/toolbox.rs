@@ -220,13 +220,37 @@ async fn run_command(
         line,
         outside: outside.as_deref(),
     });
-    approve(shared, agent, task, ruling, "run_command", line).await?;
-    let spec = verify::command_spec(shared, ws, line, outside.is_some());
-    let result = verify::exec_streaming(shared, agent, id, &spec).await?;
-    Ok(result.to_tool_output())
+    let Some(edited) = approve(shared, agent, task, ruling, "run_command", line).await? else {
+        let spec = verify::command_spec(shared, ws, line, outside.is_some());
+        let result = verify::exec_streaming(shared, agent, id, &spec).await?;
+        return Ok(result.to_tool_output());
+    };
+    // The person approved an edited line: it runs instead, judged afresh for the sandbox,
+    // and a rule that denies it still stands.
+    let mut outside = exec::assess(&edited, ws).reason();
+    if !shared.env.sandbox.is_available() && outside.is_none() {
+        outside = Some(shared.env.sandbox.describe());
+    }
+    let ruling = lock(&shared.rules).rule(Action::Command {
+        line: &edited,
+        outside: outside.as_deref(),
+    });
+    if let Ruling::Deny { reason } = ruling {
+        return Err(ToolError::Command(format!("refused: {reason}")));
+    }
+    let spec = verify::command_spec(shared, ws, &edited, outside.is_some());
+    let mut output = verify::exec_streaming(shared, agent, id, &spec)
+        .await?
+        .to_tool_output();
+    output.content = format!(
+        "(the person edited your command; it ran as: {edited})\n{}",
+        output.content
+    );
+    Ok(output)
 }
 
-/// Waits for the person when the ruling asks; a denial is an error the model reads.
+/// Waits for the person when the ruling asks; a denial is an error the model reads. Returns
+/// the command line the person edited the request to, if they did (only `run_command`).
 async fn approve(
     shared: &Arc<Shared>,
     agent: AgentId,
@@ -234,9 +258,9 @@ async fn approve(
     ruling: Ruling,
     tool: &str,
     what: &str,
-) -> Result<(), ToolError> {
+) -> Result<Option<String>, ToolError> {
     match ruling {
-        Ruling::Allow => Ok(()),
+        Ruling::Allow => Ok(None),
         Ruling::Deny { reason } => Err(ToolError::Command(format!("refused: {reason}"))),
         Ruling::Ask { reason } => {
             let subject = ApprovalSubject::Command {
@@ -248,7 +272,14 @@ async fn approve(
                 reason,
             };
             match shared.ask_person(agent, task, subject).await {
-                Decision::Approved => Ok(()),
+                Decision::Approved => Ok(None),
+                Decision::ApprovedEdited { command } if tool == "run_command" => Ok(Some(command)),
+                Decision::ApprovedEdited { .. } | Decision::ApprovedPartial { .. } => {
+                    Err(ToolError::Command(format!(
+                        "the person's answer changes the request in a way {tool} cannot take; \
+                         nothing ran"
+                    )))
+                }
                 Decision::Denied { reason } => Err(ToolError::Command(format!(
                     "the person refused this{}",
                     if reason.is_empty() {

@@ -13,12 +13,12 @@ use super::{Action, App, Mode};
 impl App {
     /// `a`: approve the oldest waiting approval.
     pub(super) fn approve_oldest(&mut self) -> Vec<Action> {
-        let (Some(run), Some(oldest)) = (self.view.run(), self.view.approvals.oldest()) else {
+        let (Some(run), Some(oldest)) = (self.view.run(), self.view.approvals.first()) else {
             self.hint = Some(NOTHING_WAITING.into());
             return Vec::new();
         };
         let approval = oldest.id;
-        if self.mode != Mode::Owner {
+        if !self.mode.can_send() {
             self.hint = Some(format!(
                 "read-only: decide in a shell: warroom approve {approval} --run {run}"
             ));
@@ -36,12 +36,12 @@ impl App {
     /// `d`: focus chat with `/deny N ` typed, for the person to add why and press Enter. A
     /// draft of something else is never overwritten.
     pub(super) fn start_deny(&mut self) {
-        let (Some(run), Some(oldest)) = (self.view.run(), self.view.approvals.oldest()) else {
+        let (Some(run), Some(oldest)) = (self.view.run(), self.view.approvals.first()) else {
             self.hint = Some(NOTHING_WAITING.into());
             return;
         };
         let approval = oldest.id;
-        if self.mode != Mode::Owner {
+        if !self.mode.can_send() {
             self.hint = Some(format!(
                 "read-only: decide in a shell: warroom deny {approval} --run {run} --reason \"...\""
             ));
@@ -66,11 +66,13 @@ impl App {
     /// What chat pins above its input while an approval waits: who asks for what, and how to
     /// answer (the keys, or the chat commands while typing, when keys type).
     pub(super) fn waiting_words(&self) -> Option<String> {
-        let oldest = self.view.approvals.oldest()?;
+        let oldest = self.view.approvals.first()?;
         let id = oldest.id;
         let how = match self.mode {
-            Mode::Owner if self.chat.is_typing() => "/approve N · /deny N <why>".to_string(),
-            Mode::Owner => "a approve · d deny".to_string(),
+            Mode::Owner | Mode::Attach { .. } if self.chat.is_typing() => {
+                "/approve N · /deny N <why>".to_string()
+            }
+            Mode::Owner | Mode::Attach { .. } => "a approve · d deny · A inbox".to_string(),
             Mode::Watch { .. } => format!("read-only: warroom approve/deny {id}"),
         };
         let more = match self.view.approvals.len() - 1 {

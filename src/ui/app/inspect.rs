@@ -41,4 +41,13 @@ impl App {
     pub(crate) fn view(&self) -> &RunView {
         &self.view
     }
+
+    pub(crate) fn is_inbox_open(&self) -> bool {
+        self.overlay == Overlay::Inbox
+    }
+
+    /// The same screen in another mode (the one test-only mutator: a fixture in any mode).
+    pub(crate) fn set_mode_for_test(&mut self, mode: super::Mode) {
+        self.mode = mode;
+    }
 }

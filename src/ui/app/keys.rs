@@ -8,6 +8,7 @@ use crossterm::event::{KeyEvent, KeyEventKind};
 use super::super::keymap::{self, Context, KeyAction};
 use super::super::layout::Kind;
 use super::super::panes::PaneId;
+use super::super::panes::inbox::PromptKind;
 use super::submit::{self, Shown, Submission};
 use super::{Action, App, Mode, Overlay};
 
@@ -25,10 +26,16 @@ impl App {
                 self.chat.type_key(key);
                 return Vec::new();
             }
+            if context == Context::InboxPrompt {
+                self.inbox.type_key(key);
+                return Vec::new();
+            }
             let name = keymap::describe(&key);
             self.hint = Some(match context {
                 Context::Quit => format!("key {name}: press y to quit or n to stay"),
                 Context::Help => format!("key {name} does nothing in help (? or Esc closes it)"),
+                Context::InboxScope => format!("key {name}: r this run, R every run, Esc cancels"),
+                Context::Inbox => format!("key {name} does nothing in the inbox (? for help)"),
                 _ => format!("key {name} does nothing here (? for help)"),
             });
             return Vec::new();
@@ -37,6 +44,9 @@ impl App {
             Context::Quit => self.on_quit_key(action),
             Context::Help => self.on_help_key(action),
             Context::Typing => self.on_typing_key(action),
+            Context::Inbox => self.on_inbox_key(action),
+            Context::InboxPrompt => self.on_prompt_key(action),
+            Context::InboxScope => self.on_scope_key(action),
             Context::Pane(pane) => self.on_pane_key(pane, action, &key),
         }
     }
@@ -45,6 +55,11 @@ impl App {
         match self.overlay {
             Overlay::ConfirmQuit => Context::Quit,
             Overlay::Help => Context::Help,
+            Overlay::Inbox => match self.inbox.prompt.as_ref().map(|p| p.kind) {
+                None => Context::Inbox,
+                Some(PromptKind::Scope) => Context::InboxScope,
+                Some(_) => Context::InboxPrompt,
+            },
             Overlay::None if self.chat.is_typing() => Context::Typing,
             Overlay::None => Context::Pane(self.focus),
         }
@@ -63,7 +78,12 @@ impl App {
 
     fn on_help_key(&mut self, action: KeyAction) -> Vec<Action> {
         if action == KeyAction::CloseHelp {
-            self.overlay = Overlay::None;
+            // Help opened from the inbox goes back to it.
+            self.overlay = if self.help_from_inbox {
+                Overlay::Inbox
+            } else {
+                Overlay::None
+            };
         } else {
             self.help.navigate(action);
         }
@@ -88,6 +108,7 @@ impl App {
             KeyAction::ToggleHelp => {
                 self.help.reset();
                 self.overlay = Overlay::Help;
+                self.help_from_inbox = false;
             }
             KeyAction::FocusNext => self.focus = self.focus.next(),
             KeyAction::FocusPrev => self.focus = self.focus.prev(),
@@ -110,6 +131,7 @@ impl App {
             }
             KeyAction::Approve => return self.approve_oldest(),
             KeyAction::Deny => self.start_deny(),
+            KeyAction::OpenInbox => self.open_inbox(),
             KeyAction::ToggleExpand => self.hint = self.tasks.toggle(&self.view.tasks),
             KeyAction::Up
             | KeyAction::Down
@@ -121,7 +143,23 @@ impl App {
             | KeyAction::StopTyping
             | KeyAction::CloseHelp
             | KeyAction::ConfirmQuit
-            | KeyAction::CancelQuit => {}
+            | KeyAction::CancelQuit
+            | KeyAction::CloseInbox
+            | KeyAction::DetailDown
+            | KeyAction::DetailUp
+            | KeyAction::DetailPageDown
+            | KeyAction::DetailPageUp
+            | KeyAction::NextHunk
+            | KeyAction::PrevHunk
+            | KeyAction::ToggleHunk
+            | KeyAction::InboxApprove
+            | KeyAction::InboxDeny
+            | KeyAction::InboxAlways
+            | KeyAction::InboxEdit
+            | KeyAction::PromptSend
+            | KeyAction::PromptCancel
+            | KeyAction::ScopeRun
+            | KeyAction::ScopeRepo => {}
         }
         Vec::new()
     }
@@ -150,7 +188,7 @@ impl App {
         Vec::new()
     }
 
-    fn quit(&mut self) -> Vec<Action> {
+    pub(super) fn quit(&mut self) -> Vec<Action> {
         if self.mode == Mode::Owner && self.view.status.is_active() {
             self.chat.stop_typing();
             self.overlay = Overlay::ConfirmQuit;
@@ -162,7 +200,7 @@ impl App {
 
     fn start_typing(&mut self) {
         match self.mode {
-            Mode::Owner => self.chat.start_typing(),
+            Mode::Owner | Mode::Attach { .. } => self.chat.start_typing(),
             Mode::Watch { .. } => {
                 self.hint = Some(format!("{}: typing is off here", self.mode_words().long));
             }
@@ -170,7 +208,7 @@ impl App {
     }
 
     fn send(&mut self) -> Vec<Action> {
-        if self.mode != Mode::Owner {
+        if !self.mode.can_send() {
             self.chat.stop_typing();
             self.hint = Some("read-only: nothing is sent from watch mode".into());
             return Vec::new();
@@ -191,6 +229,7 @@ impl App {
                 self.chat.stop_typing();
                 self.help.reset();
                 self.overlay = Overlay::Help;
+                self.help_from_inbox = false;
                 Vec::new()
             }
             Submission::Refuse(why) => {

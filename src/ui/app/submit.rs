@@ -108,6 +108,12 @@ pub fn decide(run: RunId, approval: ApprovalId, decision: Decision) -> Submissio
             format!("sent: deny approval {approval}")
         }
         Decision::Denied { .. } => format!("sent: deny approval {approval}, with your reason"),
+        Decision::ApprovedEdited { command } => {
+            format!("sent: approve approval {approval}, edited to run `{command}`")
+        }
+        Decision::ApprovedPartial { .. } => {
+            format!("sent: approve approval {approval}, only the hunks you accepted")
+        }
     };
     Submission::Send(
         Command::DecideApproval {
@@ -122,7 +128,7 @@ pub fn decide(run: RunId, approval: ApprovalId, decision: Decision) -> Submissio
 /// The approval `rest` names ("3 why" or "why"; the oldest waiting one when it starts with no
 /// number) and the words after its number.
 fn pick<'t>(rest: &'t str, shown: Shown<'_>) -> Result<(RunId, ApprovalId, &'t str), String> {
-    let (Some(run), Some(oldest)) = (shown.run, shown.approvals.oldest()) else {
+    let (Some(run), Some(oldest)) = (shown.run, shown.approvals.first()) else {
         return Err(NOTHING_WAITING.to_string());
     };
     let (first, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));

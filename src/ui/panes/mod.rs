@@ -7,12 +7,15 @@
 //! - [`logs`]: the streaming log window (follow, scroll back, fetch older pages).
 //! - [`memory`]: the memory inspector.
 //! - [`chat`]: the conversation and the input line.
+//! - [`inbox`], [`inbox_draw`]: the approval inbox (queue, command or diff detail, prompts).
 //! - [`status_bar`], [`tabs`], [`help`], [`confirm`], [`too_small`]: the chrome around them.
 
 pub mod agents;
 pub mod chat;
 pub mod confirm;
 pub mod help;
+pub mod inbox;
+pub mod inbox_draw;
 pub mod logs;
 pub mod memory;
 pub mod status_bar;

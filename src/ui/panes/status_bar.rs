@@ -1,5 +1,6 @@
-//! The status bar: one line with the run and its state, the oldest approval that waits and
-//! the keys that decide it ("approval 3 waiting: a approve · d deny"), elapsed time,
+//! The status bar: one line with the run and its state, a badge counting the approvals that
+//! wait with the first of them and the keys that decide it ("2 waiting · approval 3: a approve
+//! · d deny · A inbox"), elapsed time,
 //! tokens, dollars, the mode ("owner" / "watching, read-only, owner pid N"), the latest
 //! hint or notice and the key hints. When the line is too narrow, the least important parts
 //! go first and the notice is cut, so it reads at 40 columns. Draws only; holds no state.
@@ -36,7 +37,7 @@ pub struct StatusLine<'a> {
     pub message: Option<(&'a str, bool)>,
     /// Now, for the elapsed time.
     pub now: Millis,
-    /// Whether `a` and `d` decide approvals here (owner mode); a viewer is pointed to
+    /// Whether `a` and `d` decide approvals here (owner and attach); a viewer is pointed to
     /// `warroom approve` instead.
     pub can_decide: bool,
 }
@@ -80,7 +81,7 @@ pub fn render(buf: &mut Buffer, area: Rect, run: &RunView, line: StatusLine<'_>,
         (Some(id), None) => Segment::new(vec![Span::styled(format!("run {id}"), theme.bold())], 10),
         (None, _) => Segment::new(vec![Span::styled("no run", theme.dim())], 10),
     });
-    if let Some(oldest) = run.approvals.oldest() {
+    if let Some(oldest) = run.approvals.first() {
         // Ranked with the run itself: a waiting approval is what the person must act on.
         segments.push(Segment {
             forms: approval_forms(oldest.id, run.approvals.len(), line, area.width)
@@ -159,40 +160,43 @@ pub fn render(buf: &mut Buffer, area: Rect, run: &RunView, line: StatusLine<'_>,
     buf.set_line(area.x, area.y, &line, area.width);
 }
 
-/// The ways to say that approval `id` waits (with `count - 1` more behind it), longest
-/// first. While a hint or notice shows on a bar under 100 columns, only the shorter forms are
-/// offered, so the message keeps room to be read. A viewer cannot decide here, so its bar
-/// names no keys and leaves the room to the read-only mode words.
+/// The ways to say that `count` approvals wait, the first being `id`, longest first; every
+/// form starts with the count (the badge). While a hint or notice shows on a bar under 100
+/// columns, only the shorter forms are offered, so the message keeps room to be read. A viewer
+/// cannot decide here, so its bar names no keys and leaves the room to the read-only words.
 fn approval_forms(id: ApprovalId, count: usize, line: StatusLine<'_>, width: u16) -> Vec<String> {
-    let more = match count.saturating_sub(1) {
-        0 => String::new(),
-        n => format!(" (+{n})"),
-    };
     let roomy = line.message.is_none() || width >= 100;
     let mut forms = Vec::new();
     if !line.can_decide {
-        // Below 80 columns the viewer's read-only words need the room more than the count.
+        // Below 80 columns the viewer's read-only words need the room more.
         if roomy && width >= 80 {
-            forms.push(format!(" approval {id} waiting{more} "));
+            forms.push(format!(" {count} waiting · approval {id} "));
         }
         if roomy || width >= 60 {
-            forms.push(format!(" approval {id} waiting "));
+            forms.push(format!(" {count} waiting "));
         }
     } else {
+        if roomy && width >= 100 {
+            forms.push(format!(
+                " {count} waiting · approval {id}: a approve · d deny · A inbox "
+            ));
+        }
         if roomy {
-            if !more.is_empty() {
-                forms.push(format!(" approval {id} waiting{more}: a approve · d deny "));
-            }
-            forms.push(format!(" approval {id} waiting: a approve · d deny "));
+            forms.push(format!(
+                " {count} waiting · approval {id}: a approve · d deny "
+            ));
         }
         if roomy || width >= 80 {
-            forms.push(format!(" approval {id}: a approve · d deny "));
+            forms.push(format!(" {count} waiting · {id}: a approve · d deny "));
         }
-        if roomy || width >= 60 {
-            forms.push(format!(" approval {id}: a/d "));
+        if (roomy && width >= 50) || width >= 60 {
+            forms.push(format!(" {count} waiting · {id}: a/d · A "));
+        }
+        if roomy {
+            forms.push(format!(" [{count}] {id}: a/d "));
         }
     }
-    forms.push(format!(" !{id} "));
+    forms.push(format!(" {count}! "));
     forms
 }
 

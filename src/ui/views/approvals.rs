@@ -1,10 +1,15 @@
 //! The approvals that wait for the person, as a fold: `ApprovalRequested` adds one,
-//! `ApprovalDecided` takes it away; a snapshot's pending rows (the store's `approvals` table)
-//! start it. Each keeps what the screen says about its subject (a command and why, or a
-//! patch's files and +/- line counts), cleaned once; the diff itself is not kept (a diff
-//! viewer re-reads it from the store). Pure: no IO, no ratatui.
+//! `ApprovalDecided` takes it away (and is remembered as the latest outcome), `ApprovalStale`
+//! marks one whose files changed since; a snapshot's pending rows (the store's `approvals`
+//! table) start it. Each keeps what the screen says about its subject (a command and why, or a
+//! patch's files and +/- line counts), cleaned once, and the subject itself for the inbox's
+//! detail (the diff, shared, never copied per frame). The queue is ordered the way the person
+//! should decide: a patch apply blocks the whole run, so patches first, then the oldest.
+//! Pure: no IO, no ratatui.
 
-use crate::protocol::{AgentId, ApprovalId, ApprovalSubject, Event, Millis};
+use std::sync::Arc;
+
+use crate::protocol::{AgentId, ApprovalId, ApprovalSubject, Decision, Event, Millis};
 use crate::store::{ApprovalRow, diff_line_counts};
 
 use super::super::text;
@@ -46,18 +51,44 @@ pub struct Pending {
     pub asked: Asked,
     /// When it was asked.
     pub requested_at: Millis,
+    /// The subject as asked (raw: the inbox cleans what it shows).
+    pub subject: Arc<ApprovalSubject>,
+    /// Files changed in the working tree since it was asked (empty: not stale).
+    pub stale: Vec<String>,
 }
 
-/// The approvals that wait, oldest first.
+impl Pending {
+    /// Whether deciding it unblocks the whole run (a patch apply) rather than one agent.
+    pub fn blocks_run(&self) -> bool {
+        matches!(*self.subject, ApprovalSubject::Patch { .. })
+    }
+}
+
+/// How an approval was decided, for the screens that watched it wait.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The approval.
+    pub id: ApprovalId,
+    /// "approved", "denied", "approved with an edit", "approved in part".
+    pub verb: &'static str,
+    /// Who decided ("owner", "viewer", ...), cleaned.
+    pub by: String,
+}
+
+/// The approvals that wait, in the order to decide them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApprovalsView {
     pending: Vec<Pending>,
+    decided: Option<Outcome>,
+    /// How many were asked since the view began (new ones ring the bell).
+    asked: u64,
+    newest: Option<ApprovalId>,
 }
 
 impl ApprovalsView {
-    /// The pending rows of a store snapshot (already oldest first).
+    /// The pending rows of a store snapshot.
     pub fn from_rows(rows: &[ApprovalRow]) -> Self {
-        ApprovalsView {
+        let mut view = ApprovalsView {
             pending: rows
                 .iter()
                 .map(|row| Pending {
@@ -65,9 +96,14 @@ impl ApprovalsView {
                     agent: row.agent,
                     asked: Asked::from_subject(&row.subject),
                     requested_at: row.requested_at,
+                    subject: Arc::new(row.subject.clone()),
+                    stale: row.stale_files.clone(),
                 })
                 .collect(),
-        }
+            ..ApprovalsView::default()
+        };
+        view.pending.sort_by_key(queue_key);
+        view
     }
 
     /// Folds one event of the run; returns whether anything changed.
@@ -83,30 +119,79 @@ impl ApprovalsView {
                     agent: *agent,
                     asked: Asked::from_subject(subject),
                     requested_at: at,
+                    subject: Arc::new(subject.clone()),
+                    stale: Vec::new(),
                 };
-                match self.pending.iter_mut().find(|p| p.id == *approval) {
-                    Some(known) => *known = pending,
-                    None => self.pending.push(pending),
-                }
+                self.pending.retain(|p| p.id != *approval);
+                let key = queue_key(&pending);
+                let at = self.pending.partition_point(|p| queue_key(p) <= key);
+                self.pending.insert(at, pending);
+                self.asked += 1;
+                self.newest = Some(*approval);
                 true
             }
-            Event::ApprovalDecided { approval, .. } => {
+            Event::ApprovalDecided {
+                approval,
+                decision,
+                by,
+            } => {
                 let before = self.pending.len();
                 self.pending.retain(|p| p.id != *approval);
+                let verb = match decision {
+                    Decision::Approved => "approved",
+                    Decision::Denied { .. } => "denied",
+                    Decision::ApprovedEdited { .. } => "approved with an edit",
+                    Decision::ApprovedPartial { .. } => "approved in part",
+                };
+                // Only the first decision counts; a later one for the same id changes nothing.
+                if self.pending.len() != before {
+                    self.decided = Some(Outcome {
+                        id: *approval,
+                        verb,
+                        by: text::clean_line(by, 60).text,
+                    });
+                }
                 self.pending.len() != before
+            }
+            Event::ApprovalStale { approval, files } => {
+                match self.pending.iter_mut().find(|p| p.id == *approval) {
+                    Some(p) => {
+                        p.stale = files
+                            .iter()
+                            .map(|f| text::clean_line(f, 200).text)
+                            .collect();
+                        true
+                    }
+                    None => false,
+                }
             }
             _ => false,
         }
     }
 
-    /// The approvals that wait, oldest first.
+    /// The approvals that wait, in the order to decide them.
     pub fn pending(&self) -> &[Pending] {
         &self.pending
     }
 
-    /// The one that has waited longest.
-    pub fn oldest(&self) -> Option<&Pending> {
+    /// The one to decide first: a patch apply (it blocks the run), else the oldest.
+    pub fn first(&self) -> Option<&Pending> {
         self.pending.first()
+    }
+
+    /// The latest decision seen (first decisions only).
+    pub fn decided(&self) -> Option<&Outcome> {
+        self.decided.as_ref()
+    }
+
+    /// The approval asked last while this view folded events, if it still waits.
+    pub fn newest(&self) -> Option<&Pending> {
+        self.newest.and_then(|id| self.get(id))
+    }
+
+    /// How many approvals were asked while this view folded events (not the snapshot's).
+    pub fn asked(&self) -> u64 {
+        self.asked
     }
 
     /// The approval `id`, if it waits.
@@ -135,6 +220,11 @@ impl ApprovalsView {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// Patches first (an apply blocks the whole run), then oldest, then by id.
+fn queue_key(p: &Pending) -> (bool, Millis, ApprovalId) {
+    (!p.blocks_run(), p.requested_at, p.id)
 }
 
 impl Asked {

@@ -129,6 +129,13 @@ pub fn describe(event: &Event) -> Option<Described<'_>> {
             Decision::Denied { reason } => {
                 format!("approval {approval} denied by {by}: {reason}")
             }
+            Decision::ApprovedEdited { command } => {
+                format!("approval {approval} approved by {by}, edited to run `{command}`")
+            }
+            Decision::ApprovedPartial { diff } => format!(
+                "approval {approval} approved in part by {by}: {} of its hunks",
+                crate::hunks::parse(diff).units()
+            ),
         }),
         Event::RunStarted { goal, .. } => Cow::Owned(format!("run started: {goal}")),
         Event::RunStateChanged { state, reason } if reason.is_empty() => {

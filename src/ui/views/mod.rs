@@ -4,7 +4,8 @@
 //! panes draw these and the App decides which run is shown.
 //!
 //! - [`status`]: run id, goal, lifecycle state, times.
-//! - [`approvals`]: the approvals that wait for the person, with their subjects in words.
+//! - [`approvals`]: the approvals that wait for the person, with their subjects in words;
+//!   [`diff`]: a patch indexed by row and hunk for the inbox's diff view.
 //! - [`agents`]: the agent family tree with usage and subtree totals.
 //! - [`tasks`]: the task tree with progress.
 //! - [`logs`]: the bounded log window and its paging requests; [`log_text`] words each event.
@@ -15,6 +16,7 @@
 pub mod agents;
 pub mod approvals;
 pub mod chat;
+pub mod diff;
 pub mod log_text;
 pub mod logs;
 pub mod memory;
