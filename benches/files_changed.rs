@@ -8,7 +8,8 @@
 //! iteration writes one source file (a different one each time, as an editor saves it: write
 //! and close) and times until the store's broadcast (`Store::subscribe`, sent right after the
 //! commit) carries a `FilesChanged` naming it. Polling (`[repo_watch] poll = true`, 1000 ms)
-//! is shown for comparison, not judged.
+//! is shown for comparison, not judged (the files are dated an hour back, since polling sees
+//! modification times in whole seconds).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -131,11 +132,19 @@ async fn wait(
 }
 
 fn make_repo(root: &Path) -> Res<()> {
+    // Written an hour ago, as a repository's files usually are: polling compares modification
+    // times in whole seconds and would not see an edit within the second a file was written.
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
     for m in 0..100 {
         let folder = root.join(format!("src/m{m:03}"));
         std::fs::create_dir_all(&folder)?;
         for f in 0..10 {
-            std::fs::write(folder.join(format!("f{f}.py")), format!("x = {m}{f}\n"))?;
+            let file = folder.join(format!("f{f}.py"));
+            std::fs::write(&file, format!("x = {m}{f}\n"))?;
+            std::fs::File::options()
+                .write(true)
+                .open(&file)?
+                .set_modified(hour_ago)?;
         }
     }
     for t in 0..20 {

@@ -368,7 +368,9 @@ impl Watch {
                 notify::EventKind::Create(CreateKind::Folder)
                     | notify::EventKind::Remove(RemoveKind::Folder)
             );
-        if rules.ignored(&rel, is_dir) {
+        // A watched folder's own metadata (its mtime moves when an entry comes or goes) is
+        // no news: the entries' own events say what changed.
+        if rules.ignored(&rel, is_dir) || (exists && source.is_watched(path) && kind.is_modify()) {
             return;
         }
         if !exists && source.forget(path) {
