@@ -11,16 +11,20 @@
 //! polls instead. A watched folder deleted under it is reported and dropped (watched again
 //! when it comes back); the repository folder itself deleted stops the watch until it is back.
 //! Waits use monotonic instants (`debounce.rs`), so a wall clock that jumps changes nothing.
-//! Runs in the owner process only (`core::run` starts it); viewers never watch.
+//! Runs in the owner process only (`core::run` starts it); viewers never watch. This file holds
+//! the loop; `arm.rs` builds the watch, `intake.rs` takes each notification, `respond.rs`
+//! answers a batch, and `rules.rs`, `debounce.rs`, `react.rs` are the pure parts.
 
+mod arm;
 mod debounce;
+mod intake;
 mod react;
 mod respond;
 mod rules;
 mod source;
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
@@ -243,208 +247,6 @@ impl Watch {
         }
     }
 
-    /// Reads the rules, finds the folders and watches them, falling back to polling when an
-    /// inotify limit is reached. The old backend keeps watching until the new one is ready.
-    async fn arm(&mut self) {
-        if !self.root.is_dir() {
-            return self.root_deleted();
-        }
-        let root = self.root.clone();
-        let mode = self.mode();
-        let tx = self.tx.clone();
-        let poll = self.options.poll_interval;
-        let armed = tokio::task::spawn_blocking(move || arm_blocking(&root, mode, poll, tx)).await;
-        let armed = match armed {
-            // Deleted while it was being walked: its events may have gone with the old watches.
-            Ok(_) if !self.root.is_dir() => return self.root_deleted(),
-            Ok(armed) => armed,
-            Err(e) => {
-                self.note(LogLevel::Warn, format!("watching the tree stopped: {e}"));
-                return;
-            }
-        };
-        if let Some((limit, folders)) = armed.limit {
-            self.tell_limit(limit, folders);
-        }
-        for warning in armed.warnings {
-            self.note(LogLevel::Warn, warning);
-        }
-        match armed.source {
-            Ok(source) => {
-                let how = match source.mode() {
-                    Mode::Native => "inotify".to_string(),
-                    Mode::Poll(every) => format!("polling every {} ms", every.as_millis()),
-                };
-                self.note(
-                    LogLevel::Info,
-                    format!(
-                        "watching your edits in {} ({} folders, {how})",
-                        self.root.display(),
-                        source.folders()
-                    ),
-                );
-                self.armed = Some((source, armed.rules));
-            }
-            Err(message) => {
-                self.armed = None;
-                self.note(
-                    LogLevel::Warn,
-                    format!(
-                        "cannot watch {} for your edits: {message}",
-                        self.root.display()
-                    ),
-                );
-            }
-        }
-    }
-
-    fn mode(&self) -> Mode {
-        if self.options.poll || self.forced_poll {
-            Mode::Poll(self.options.poll_interval)
-        } else {
-            Mode::Native
-        }
-    }
-
-    /// Says once that a limit was hit, and switches to polling for good.
-    fn tell_limit(&mut self, limit: Limit, folders: Option<usize>) {
-        if self.forced_poll {
-            return;
-        }
-        self.forced_poll = true;
-        let current = limit.current().map_or(String::new(), |n| format!(" = {n}"));
-        let folders = folders.map_or(String::new(), |n| format!(" ({n} folders to watch)"));
-        self.note(
-            LogLevel::Warn,
-            format!(
-                "the inotify limit {}{current} is reached{folders}; watching your working tree \
-                 by polling every {} ms instead (slower to notice edits); raise the limit with \
-                 `sudo sysctl {}=524288`",
-                limit.sysctl(),
-                self.options.poll_interval.as_millis(),
-                limit.sysctl()
-            ),
-        );
-    }
-
-    /// Takes one notification: relevant paths go to the debouncer, new folders are watched,
-    /// deleted ones dropped, limits and errors told.
-    fn take_raw(&mut self, raw: Raw) {
-        if self.run.is_none() || self.root_gone {
-            return;
-        }
-        let event = match raw {
-            Ok(event) => event,
-            Err(error) => return self.take_error(error),
-        };
-        if !source::relevant(&event.kind) {
-            return;
-        }
-        let now = std::time::Instant::now();
-        for path in &event.paths {
-            self.take_path(path, &event.kind, now);
-        }
-    }
-
-    fn take_path(&mut self, path: &Path, kind: &notify::EventKind, now: std::time::Instant) {
-        use notify::event::{CreateKind, RemoveKind};
-        if path == self.root {
-            if !self.root.is_dir() {
-                self.root_deleted();
-            }
-            return;
-        }
-        let Some(rel) = rules::relative(&self.root, path) else {
-            return;
-        };
-        let Some((source, rules)) = self.armed.as_mut() else {
-            return;
-        };
-        let exists = path.is_dir();
-        let is_dir = exists
-            || source.is_watched(path)
-            || matches!(
-                kind,
-                notify::EventKind::Create(CreateKind::Folder)
-                    | notify::EventKind::Remove(RemoveKind::Folder)
-            );
-        // A watched folder's own metadata (its mtime moves when an entry comes or goes) is
-        // no news: the entries' own events say what changed.
-        if rules.ignored(&rel, is_dir) || (exists && source.is_watched(path) && kind.is_modify()) {
-            return;
-        }
-        if !exists && source.forget(path) {
-            self.notes.push((LogLevel::Warn, deleted_words(&rel)));
-        }
-        let mut failure = None;
-        if exists && !source.is_watched(path) {
-            // A new folder: watch it and take what it already holds (files written before its
-            // watch existed would otherwise be missed).
-            let scan = rules::scan(&self.root, Some(path), Some(rules));
-            for dir in &scan.dirs {
-                if let Err(e) = source.add(dir) {
-                    failure = Some(e);
-                    break;
-                }
-            }
-            for file in &scan.files {
-                if let Some(rel) = rules::relative(&self.root, file) {
-                    self.debouncer.push(rel, now);
-                }
-            }
-        }
-        self.debouncer.push(rel, now);
-        if let Some(error) = failure {
-            self.take_error(error);
-        }
-    }
-
-    fn take_error(&mut self, error: notify::Error) {
-        if let Some(limit) = source::is_limit(&error) {
-            // The backend stopped adding watches: build it again, polling.
-            self.rearm |= !self.forced_poll;
-            return self.tell_limit(limit, None);
-        }
-        let missing = matches!(error.kind, notify::ErrorKind::PathNotFound)
-            || matches!(&error.kind, notify::ErrorKind::Io(e) if e.kind() == std::io::ErrorKind::NotFound);
-        if missing {
-            for path in &error.paths {
-                if *path == self.root {
-                    return self.root_deleted();
-                }
-                let watched = self
-                    .armed
-                    .as_mut()
-                    .is_some_and(|(source, _)| source.forget(path));
-                if watched && let Some(rel) = rules::relative(&self.root, path) {
-                    self.notes.push((LogLevel::Warn, deleted_words(&rel)));
-                    self.debouncer.push(rel, std::time::Instant::now());
-                }
-            }
-            return;
-        }
-        let words = format!("watching your working tree: {error}");
-        if self.told.insert(words.clone()) {
-            self.note(LogLevel::Warn, words);
-        }
-    }
-
-    fn root_deleted(&mut self) {
-        if self.root_gone {
-            return;
-        }
-        self.root_gone = true;
-        self.armed = None;
-        self.note(
-            LogLevel::Warn,
-            format!(
-                "the repository folder {} was deleted under the watcher; your edits are not \
-                 watched until it comes back",
-                self.root.display()
-            ),
-        );
-    }
-
     fn note(&mut self, level: LogLevel, text: String) {
         tracing::info!("repo watch: {text}");
         self.notes.push((level, text));
@@ -516,58 +318,6 @@ impl Watch {
     }
 }
 
-/// What building a backend gave.
-struct Armed {
-    source: Result<Source, String>,
-    rules: Rules,
-    warnings: Vec<String>,
-    /// The limit hit on the way, with how many folders were to be watched.
-    limit: Option<(Limit, Option<usize>)>,
-}
-
-/// Walks the tree and watches every folder the rules let through; on an inotify limit, starts
-/// over with polling.
-fn arm_blocking(root: &Path, mode: Mode, poll: Duration, tx: UnboundedSender<Raw>) -> Armed {
-    let scan = rules::scan(root, None, None);
-    let folders = scan.dirs.len();
-    let watch_all = |mode: Mode| -> notify::Result<Source> {
-        let mut source = Source::new(mode, tx.clone())?;
-        for dir in &scan.dirs {
-            match source.add(dir) {
-                Ok(()) => {}
-                // Deleted since the walk: nothing to watch there.
-                Err(e) if matches!(e.kind, notify::ErrorKind::PathNotFound) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(source)
-    };
-    let mut limit = None;
-    let source = match watch_all(mode) {
-        Ok(source) => Ok(source),
-        Err(e) => match (source::is_limit(&e), mode) {
-            (Some(hit), Mode::Native) => {
-                limit = Some((hit, Some(folders)));
-                watch_all(Mode::Poll(poll)).map_err(|e| e.to_string())
-            }
-            _ => Err(e.to_string()),
-        },
-    };
-    Armed {
-        source,
-        rules: scan.rules,
-        warnings: scan.warnings,
-        limit,
-    }
-}
-
-fn deleted_words(rel: &str) -> String {
-    format!(
-        "the folder {rel} was deleted under the watcher; it is no longer watched (it will be again \
-         if it comes back)"
-    )
-}
-
 fn log(level: LogLevel, text: String) -> Event {
     Event::LogLine {
         agent: None,
@@ -598,10 +348,5 @@ mod tests {
         assert_eq!(options.debounce, Duration::from_millis(20));
         assert_eq!(options.overrides.test.as_deref(), Some("make check"));
         assert_eq!(options.overrides.build, None);
-    }
-
-    #[test]
-    fn deleted_folders_are_named() {
-        assert!(deleted_words("src/gen").contains("the folder src/gen was deleted"));
     }
 }
