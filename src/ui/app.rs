@@ -1,6 +1,6 @@
 //! The App: the screen's state machine that the run loop (`run.rs`, not owned here) drives.
 //! It holds the run's view (a fold of events), the panes' screen state, focus, zoom, the help
-//! and quit overlays and the status-bar messages; it turns keys into [`Action`]s for the loop
+//! and quit overlays, the approval inbox and the status-bar messages; it turns keys into [`Action`]s for the loop
 //! and draws a frame as a pure function of that state. No IO, no terminal, no clock except
 //! for the elapsed time (injectable with [`App::set_clock`]).
 
@@ -9,6 +9,7 @@ mod inbox;
 #[cfg(test)]
 mod inspect;
 mod keys;
+mod mode;
 mod submit;
 
 use ratatui::Frame;
@@ -19,13 +20,13 @@ use crate::store::{OwnerState, Page, RunSnapshot, SkippedRow};
 
 use super::layout::{self, Kind};
 use super::panes::agents::AgentsPane;
-use super::panes::chat::{ChatPane, InputNote};
+use super::panes::chat::ChatPane;
 use super::panes::help::HelpPane;
 use super::panes::inbox::InboxPane;
 use super::panes::inbox_draw::InboxContext;
 use super::panes::logs::LogsPane;
 use super::panes::memory::MemoryPane;
-use super::panes::status_bar::{self, ModeWords, StatusLine};
+use super::panes::status_bar::{self, StatusLine};
 use super::panes::tasks::TasksPane;
 use super::panes::{PaneId, confirm, tabs, too_small};
 use super::theme::Theme;
@@ -53,37 +54,7 @@ impl Default for UiOptions {
     }
 }
 
-/// Whose screen this is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// The process that runs the orchestrator: chat, goals and cancel are sent.
-    Owner,
-    /// `warroom attach`: another process owns the database; chat, decisions and cancels go
-    /// through its `commands` table and the owner carries them out.
-    Attach {
-        /// What is known about the owner.
-        owner: OwnerState,
-    },
-    /// A read-only viewer of another process's database.
-    Watch {
-        /// What is known about the owner.
-        owner: OwnerState,
-    },
-}
-
-impl Mode {
-    /// Whether this screen sends commands (owner and attach; a viewer sends nothing).
-    pub fn can_send(self) -> bool {
-        !matches!(self, Mode::Watch { .. })
-    }
-
-    /// Whether a new approval rings the bell and sends a desktop notification here. The
-    /// screens that can decide ring; `warroom watch` stays quiet, since a read-only side pane
-    /// that rang too would ring twice for one request and could not answer it anyway.
-    pub fn rings(self) -> bool {
-        self.can_send()
-    }
-}
+pub use mode::Mode;
 
 /// What the App asks the run loop to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -415,67 +386,6 @@ impl App {
         self.agents = AgentsPane::default();
         self.tasks = TasksPane::default();
         self.logs.reset();
-    }
-
-    fn input_note(&self) -> InputNote {
-        match self.mode {
-            Mode::Owner | Mode::Attach { .. } => InputNote::Owner {
-                active: self.view.status.is_active(),
-            },
-            Mode::Watch { owner } => InputNote::ReadOnly(match owner {
-                OwnerState::Alive { pid, .. } => format!("read-only: watching owner pid {pid}"),
-                OwnerState::NoOwner => "read-only: the owner has exited".to_string(),
-            }),
-        }
-    }
-
-    fn mode_words(&self) -> ModeWords {
-        let (long, short) = match self.mode {
-            Mode::Owner => ("owner".to_string(), "owner".to_string()),
-            Mode::Attach {
-                owner: OwnerState::NoOwner,
-            } => (
-                "attach, owner exited: commands wait for the next owner".to_string(),
-                "attach, owner exited".to_string(),
-            ),
-            Mode::Attach {
-                owner: OwnerState::Alive { pid, .. },
-            } => (format!("attach, owner pid {pid}"), "attach".to_string()),
-            Mode::Watch {
-                owner: OwnerState::NoOwner,
-            } => (
-                "watching, read-only, owner exited".to_string(),
-                "read-only, owner exited".to_string(),
-            ),
-            Mode::Watch {
-                owner:
-                    OwnerState::Alive {
-                        pid,
-                        heartbeat_age_ms,
-                    },
-            } if heartbeat_age_ms > 10_000 => (
-                format!(
-                    "watching, read-only, owner pid {pid} (silent {}s)",
-                    heartbeat_age_ms / 1000
-                ),
-                format!("read-only, pid {pid} silent {}s", heartbeat_age_ms / 1000),
-            ),
-            Mode::Watch {
-                owner: OwnerState::Alive { pid, .. },
-            } => (
-                format!("watching, read-only, owner pid {pid}"),
-                format!("read-only, pid {pid}"),
-            ),
-        };
-        ModeWords { long, short }
-    }
-
-    fn about(&self) -> String {
-        match self.mode {
-            Mode::Owner => "Owner: you drive the run. Press i to type in chat; a message with no run active starts one.".to_string(),
-            Mode::Attach { .. } => format!("{}: chat, decisions and cancels go to the owner, which carries them out. A for the approval inbox.", self.mode_words().long),
-            Mode::Watch { .. } => format!("{}: keys browse; nothing is sent.", self.mode_words().long),
-        }
     }
 
     fn quit_question(&self) -> String {

@@ -1,9 +1,8 @@
 //! The approval inbox driven with keys on the App: the queue's order (patches first, then
 //! oldest), `A` / Esc, `y`, `n` with a reason, `a` with its scope, `e` with an edited line,
 //! Space and `]`/`[` over hunks (the partial diff sent is `hunks::partial`'s), stale marks,
-//! the outcome of a decision made elsewhere, watch mode refusing, the bell ringing once per
-//! new approval only where a person can answer, and a key-mashing test over 500 approvals, a
-//! 5,000-line diff and a binary diff. Snapshots at 120x40, 80x24 and 50x20. Test-only.
+//! the outcome of a decision made elsewhere, watch mode refusing, attach mode sending. The
+//! fixture (`inbox_app`) is shared with the snapshot, key-mashing and alert tests. Test-only.
 
 use crossterm::event::KeyCode;
 
@@ -411,62 +410,4 @@ fn attach_mode_sends_like_the_owner_and_says_it_is_attached() {
     assert!(screen.contains("attach, owner pid 4242"), "{screen}");
     app.on_key(ch('i'));
     assert!(app.is_typing(), "an attached screen chats");
-}
-
-#[test]
-fn a_new_approval_rings_once_where_someone_can_answer() {
-    for (mode, rings) in [(Mode::Owner, true), (attach(), true), (watch(), false)] {
-        let mut app = inbox_app(mode);
-        let first = app.take_alert();
-        assert_eq!(first.is_some(), rings, "{mode:?}");
-        if rings {
-            assert_eq!(
-                first.as_deref(),
-                Some("warroom: 2 new approvals; 2 waiting"),
-                "two arrived in one batch"
-            );
-        }
-        assert_eq!(app.take_alert(), None, "rings once");
-        app.apply(&[record(
-            9,
-            Event::ApprovalRequested {
-                approval: ApprovalId(7),
-                agent: AgentId(2),
-                subject: ApprovalSubject::Command {
-                    command: "curl example.com".into(),
-                    reason: "needs network".into(),
-                },
-            },
-        )]);
-        let next = app.take_alert();
-        if rings {
-            assert_eq!(
-                next.as_deref(),
-                Some(
-                    "warroom: approval 7 waits: observer#2 asks to run `curl example.com` (needs network)"
-                )
-            );
-        } else {
-            assert_eq!(next, None);
-        }
-    }
-}
-
-#[test]
-fn approvals_from_a_snapshot_do_not_ring() {
-    let mut app = App::new(Mode::Owner, super::fixture::options());
-    let mut snapshot = super::fixture::bare_snapshot();
-    snapshot.approvals = vec![crate::store::ApprovalRow {
-        id: ApprovalId(4),
-        agent: AgentId(9),
-        subject: ApprovalSubject::Command {
-            command: "curl https://example.com".into(),
-            reason: "needs network".into(),
-        },
-        requested_at: Millis(T0),
-        stale_files: vec!["a.txt".into()],
-    }];
-    app.load(Some(snapshot));
-    assert_eq!(app.take_alert(), None);
-    assert_eq!(app.view().approvals.pending()[0].stale, vec!["a.txt"]);
 }

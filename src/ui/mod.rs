@@ -42,6 +42,8 @@ mod fixture;
 #[cfg(test)]
 mod fold_tests;
 #[cfg(test)]
+mod inbox_alert_tests;
+#[cfg(test)]
 mod inbox_snapshot_tests;
 #[cfg(test)]
 mod inbox_tests;
