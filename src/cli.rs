@@ -126,6 +126,22 @@ pub enum Cmd {
         record: Option<PathBuf>,
     },
     /// Copy a small project with a real bug into a temp folder and let the team fix it on screen.
+    /// Pick up the unfinished run (the newest, or --run N) after warroom stopped (a crash,
+    /// kill -9, a dropped SSH link), without the screen; prints like `run`.
+    Resume {
+        /// The run (default: the newest unfinished one).
+        #[arg(long)]
+        run: Option<i64>,
+        /// Print every event as a JSON line (the event log's records).
+        #[arg(long)]
+        json: bool,
+        /// How approvals that would ask are answered.
+        #[arg(long, value_enum, default_value = "ask")]
+        approve: crate::headless::ApproveMode,
+        /// Stop waiting for a decision after this many seconds (exit code 3).
+        #[arg(long, value_name = "SECS")]
+        approval_timeout: Option<u64>,
+    },
     Demo {
         /// Record every model call to FILE (JSON lines), to replay later.
         #[arg(long, value_name = "FILE")]

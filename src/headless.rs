@@ -56,11 +56,14 @@ pub struct Options {
     pub approval_timeout: Option<Duration>,
     /// Record every model call to this file.
     pub record: Option<std::path::PathBuf>,
+    /// `warroom resume`: pick up this run (`Some(None)`: the newest unfinished one) instead
+    /// of starting `goal`.
+    pub resume: Option<Option<RunId>>,
 }
 
 /// Runs the goal to its end and returns the exit code.
 pub fn run(ctx: &Context, options: Options) -> Result<ExitCode> {
-    if options.goal.trim().is_empty() {
+    if options.resume.is_none() && options.goal.trim().is_empty() {
         return Err(eyre!(
             "the goal is empty: say what the team should do, e.g. warroom run \"the tests fail, fix them\""
         ));
@@ -109,16 +112,24 @@ async fn drive(ctx: &Context, store: &crate::store::Store, options: Options) -> 
             announce: None,
         },
     );
-    if !core
-        .send(Command::SubmitGoal {
+    let mut run: Option<RunId> = None;
+    let command = match options.resume {
+        Some(wanted) => {
+            let id = resumable(ctx, wanted)?;
+            run = Some(id);
+            if !options.json {
+                println!("resuming run {id}");
+            }
+            Command::ResumeRun { run: Some(id) }
+        }
+        None => Command::SubmitGoal {
             text: options.goal.clone(),
-        })
-        .await
-    {
+        },
+    };
+    if !core.send(command).await {
         return Err(eyre!("the core stopped before the goal could be given"));
     }
     let (answers_tx, mut answers) = mpsc::channel::<(RunId, ApprovalId, Decision)>(8);
-    let mut run: Option<RunId> = None;
     let mut waiting_since: Option<tokio::time::Instant> = None;
     let mut budget_hit = false;
     let mut out = std::io::stdout();
@@ -156,6 +167,10 @@ async fn drive(ctx: &Context, store: &crate::store::Store, options: Options) -> 
                             ask(record.run, *approval, subject, options.approve, options.json, &answers_tx)?;
                         }
                         Event::ApprovalDecided { .. } => waiting_since = None,
+                        Event::LogLine { text, .. } if text.starts_with(&format!("run {} cannot be resumed", record.run)) => {
+                            writeln!(std::io::stderr(), "{text}")?;
+                            ended = Some(EXIT_BLOCKED);
+                        }
                         Event::LlmCallEnded { outcome: crate::protocol::CallOutcome::Failed { error }, .. }
                             if error.to_lowercase().contains("budget") => budget_hit = true,
                         Event::RunStateChanged { state: RunState::Blocked, .. } => {
@@ -196,6 +211,36 @@ async fn drive(ctx: &Context, store: &crate::store::Store, options: Options) -> 
     // A blocked or waiting run keeps its state for a later resume: stop without cancelling.
     core_task.abort();
     Ok(code)
+}
+
+/// The run `warroom resume` picks up: `wanted`, or the newest run that has not finished.
+fn resumable(ctx: &Context, wanted: Option<RunId>) -> Result<RunId> {
+    let busy = Duration::from_millis(ctx.config.store.busy_timeout_ms);
+    let reader = Reader::open(&ctx.paths.db, busy).map_err(|e| eyre!("{e}"))?;
+    let runs = reader.runs(usize::MAX).map_err(|e| eyre!("{e}"))?;
+    match wanted {
+        Some(id) => match runs.iter().find(|r| r.id == id) {
+            None => Err(eyre!(
+                "there is no run {id} in {} (`warroom runs` lists them)",
+                ctx.paths.db.display()
+            )),
+            Some(r) if r.state.is_terminal() => Err(eyre!(
+                "run {id} has finished ({}); there is nothing to resume",
+                r.state.as_str()
+            )),
+            Some(_) => Ok(id),
+        },
+        None => runs
+            .iter()
+            .find(|r| !r.state.is_terminal())
+            .map(|r| r.id)
+            .ok_or_else(|| {
+                eyre!(
+                    "no unfinished run in {} (`warroom runs` lists them)",
+                    ctx.paths.db.display()
+                )
+            }),
+    }
 }
 
 async fn send(core: &CoreHandle, command: Command) -> Result<()> {

@@ -77,6 +77,24 @@ fn run(args: Cli) -> Result<ExitCode> {
                 budget_usd,
                 approval_timeout: approval_timeout.map(std::time::Duration::from_secs),
                 record,
+                resume: None,
+            };
+            return warroom::headless::run(&ctx, options);
+        }
+        Some(Cmd::Resume {
+            run,
+            json,
+            approve,
+            approval_timeout,
+        }) => {
+            let options = warroom::headless::Options {
+                goal: String::new(),
+                json,
+                approve,
+                budget_usd: None,
+                approval_timeout: approval_timeout.map(std::time::Duration::from_secs),
+                record: None,
+                resume: Some(run.map(warroom::protocol::RunId)),
             };
             return warroom::headless::run(&ctx, options);
         }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 macro_rules! id_newtype {
     ($(#[$doc:meta])* $name:ident($inner:ty)) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub $inner);
 
@@ -792,6 +792,18 @@ pub enum Event {
         /// The model's context window in tokens (0 when unknown).
         window: u64,
     },
+    /// A step of a task (or of the run's driver, `task: None`) finished with this value. A
+    /// resumed run takes the value instead of doing the step again.
+    StepRecorded {
+        /// The task whose step it was; `None` for the run's driver.
+        task: Option<TaskId>,
+        /// The step's number within its task, from 0.
+        step: u32,
+        /// What the step was ("baseline", "verify 2", ...).
+        label: String,
+        /// Its result, as JSON text.
+        value: String,
+    },
     /// An unfinished run was picked up again after its process ended.
     RunResumed {
         /// The last event committed before the stop.
@@ -898,6 +910,7 @@ impl Event {
             Event::PrefixGranted { .. } => "prefix_granted",
             Event::AgentInput { .. } => "agent_input",
             Event::ContextUpdated { .. } => "context_updated",
+            Event::StepRecorded { .. } => "step_recorded",
             Event::RunResumed { .. } => "run_resumed",
             Event::MemoryPinned { .. } => "memory_pinned",
             Event::MemoryEdited { .. } => "memory_edited",
@@ -987,6 +1000,11 @@ pub enum Command {
     SubmitGoal {
         /// The goal in the person's words.
         text: String,
+    },
+    /// Pick up an unfinished run (the newest one when `run` is `None`) after its process ended.
+    ResumeRun {
+        /// The run.
+        run: Option<RunId>,
     },
     /// Say something to the planner in the current run's chat.
     SendChat {

@@ -209,6 +209,12 @@ fn all_events() -> Vec<Event> {
             }],
             window: 8192,
         },
+        Event::StepRecorded {
+            task: Some(TaskId(3)),
+            step: 1,
+            label: "baseline".into(),
+            value: "{}".into(),
+        },
         Event::RunResumed {
             after: EventId(41),
             interrupted: vec!["write_file a.py".into()],
@@ -254,6 +260,7 @@ fn all_commands() -> Vec<Command> {
         Command::SubmitGoal {
             text: "make it start".into(),
         },
+        Command::ResumeRun { run: None },
         Command::SendChat { text: "hi".into() },
         Command::DecideApproval {
             run: RunId(1),
@@ -316,13 +323,14 @@ fn variant_count(event: &Event) -> usize {
         | Event::AgentInput { .. }
         | Event::ContextUpdated { .. }
         | Event::RunResumed { .. }
+        | Event::StepRecorded { .. }
         | Event::MemoryPinned { .. }
         | Event::MemoryEdited { .. }
         | Event::MemoryFlagged { .. }
         | Event::MemoryInjected { .. }
         | Event::ApprovalStale { .. }
         | Event::AgentStalled { .. }
-        | Event::ErrorRaised { .. } => 42,
+        | Event::ErrorRaised { .. } => 43,
     }
 }
 

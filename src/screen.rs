@@ -58,13 +58,14 @@ pub fn war_room_with(ctx: &Context, start_with: Start) -> Result<()> {
             announce,
         };
         let (core, core_task) = crate::core::spawn(store.clone(), reader, team);
-        if let Some(text) = goal {
-            if !core
-                .send(crate::protocol::Command::SubmitGoal { text })
-                .await
-            {
-                return Err(eyre!("the core stopped before the goal could be given"));
-            }
+        // A goal starts a run; otherwise the run an earlier warroom left unfinished (a crash,
+        // kill -9, a dropped SSH link) is picked up where it stopped.
+        let command = match goal {
+            Some(text) => crate::protocol::Command::SubmitGoal { text },
+            None => crate::protocol::Command::ResumeRun { run: None },
+        };
+        if !core.send(command).await {
+            return Err(eyre!("the core stopped before the goal could be given"));
         }
         let feed = Feed::Owner { store, core };
         let exit = screen(&mut app, ctx, feed, after).await;

@@ -168,7 +168,7 @@ fn watch_shows_what_the_owner_commits_and_who_owns_it() {
     tmux.keys(&["Enter"]);
     let pid = std::process::id();
     let screen = tmux.wait_for(&format!("owner pid {pid}"), LONG);
-    assert!(screen.contains("watching, read-only"), "{screen}");
+    assert!(screen.contains("viewer, read-only"), "{screen}");
     assert!(
         screen.contains("planner"),
         "the family tree is shown:\n{screen}"

@@ -60,6 +60,8 @@ pub enum Effect {
     /// Take an applied patch back out of the working tree.
     Rollback(PatchId),
 }
+    /// Pick up an unfinished run whose process ended.
+    Resume(RunId),
 
 /// Decides what a command does. `tasks` gives the tasks of a run (for cancelling subtrees);
 /// `pending` says whether an approval still waits.
@@ -108,6 +110,37 @@ pub fn plan(
             },
         },
         Command::SendChat { text } if live(state).is_some() => match live(state) {
+        Command::ResumeRun { run } => {
+            let Some((run, run_state)) = run
+                .map(|r| (r, state.current.filter(|c| c.0 == r).map(|c| c.1)))
+                .or(state.current.map(|(r, s)| (r, Some(s))))
+            else {
+                return Vec::new();
+            };
+            let refuse = |why: String| {
+                vec![Effect::Append(
+                    run,
+                    Event::LogLine {
+                        agent: None,
+                        level: LogLevel::Warn,
+                        text: format!("run {run} cannot be resumed: {why}"),
+                    },
+                )]
+            };
+            let named = command_names_run(command);
+            if !named && (state.live.is_some() || run_state.is_some_and(RunState::is_terminal)) {
+                // The war room opening asks for "the unfinished run, if any": none is no news.
+                Vec::new()
+            } else if state.live == Some(run) {
+                refuse("it is running in this process".into())
+            } else if run_state.is_some_and(RunState::is_terminal) {
+                refuse("it has finished".into())
+            } else if let Some(reason) = &state.no_team {
+                refuse(reason.clone())
+            } else {
+                vec![Effect::Resume(run)]
+            }
+        }
             Some(run) => vec![Effect::Forward(run, RunInput::Chat { text: text.clone() })],
             None => Vec::new(),
         },
@@ -227,6 +260,10 @@ fn live(state: &CoreState) -> Option<RunId> {
 }
 
 /// Folds a committed event into the core's state.
+fn command_names_run(command: &Command) -> bool {
+    matches!(command, Command::ResumeRun { run: Some(_) })
+}
+
 pub fn observe(state: &mut CoreState, run: RunId, event: &Event) {
     if matches!(event, Event::RunFinished { .. }) && state.live == Some(run) {
         state.live = None;
@@ -504,7 +541,57 @@ async fn rollback(store: &Store, state: &CoreState, patch: PatchId) {
     let busy = Duration::from_secs(5);
     let db = store.paths().db.clone();
     let repo = store.paths().repo.clone();
+        Effect::Resume(run) => resume(driver, state, run).await?,
+    }
+    Ok(())
+}
+
+/// Picks up an unfinished run from its event log (`warroom resume`, or the war room opening
+/// on a repository whose last run never finished).
+async fn resume(driver: &mut Driver, state: &mut CoreState, run: RunId) -> Result<(), StoreError> {
+    let Some(env) = driver.team.clone() else {
+        return Ok(());
+    };
+    let (records, last) = driver.reader.journal_events(run)?;
+    let mut journal = team::journal::Journal::fold(&records);
+    journal.after = last;
+    let run_state = journal.state.unwrap_or(RunState::Planning);
+    if records.is_empty() || run_state.is_terminal() {
+        report(&driver.store, state, format!("run {run} has nothing to resume")).await;
+        return Ok(());
+    }
+    let mut rules = team::policy::Rules::new(driver.options.config.approvals.clone());
+    for prefix in driver.reader.repo_grants().unwrap_or_default() {
+        rules.grant(&prefix);
+    }
+    for prefix in &journal.grants {
+        rules.grant(prefix);
+    }
+    if let Some(policy) = driver.options.approve {
+        rules.override_asks(policy);
+    }
+    tracing::info!(%run, after = %last, "core: resuming the run");
+    let handle = team::resume(env, run, journal, rules);
+    // A decision taken from the commands table by an owner that died before recording it.
+    let pending: Vec<_> = driver
+        .reader
+        .pending_approvals(run)?
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    for (approval, decision) in driver.reader.queued_decisions(run)? {
+        if pending.contains(&approval) {
+            let input = RunInput::Decide {
+                approval,
+                decision,
+                by: "viewer (queued before the restart)".into(),
+            };
+            let _ = handle.tx.send(input).await;
+        }
     let done = tokio::task::spawn_blocking(move || -> Result<(RunId, Vec<String>), String> {
+    driver.runs.insert(run, handle);
+    state.current = Some((run, run_state));
+    state.live = Some(run);
         let reader = Reader::open(&db, busy).map_err(|e| e.to_string())?;
         let row = reader
             .patch(patch)

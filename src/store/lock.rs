@@ -55,12 +55,20 @@ impl OwnerLock {
                 action: "open the owner lock",
                 source,
             })?;
-        if !try_flock(&file, libc::LOCK_EX) {
+        // An owner killed a moment ago may leave the lock to a child it was forking (the
+        // child holds a copy of every descriptor until it execs): give it a moment when the
+        // pid in the file is gone.
+        let mut waited = Duration::ZERO;
+        while !try_flock(&file, libc::LOCK_EX) {
             let pid = read_lock_line(path).map(|(pid, _)| pid).unwrap_or(0);
-            return Err(StoreError::Owned {
-                path: db.to_path_buf(),
-                pid,
-            });
+            if pid_alive(pid) || waited >= DEAD_OWNER_GRACE {
+                return Err(StoreError::Owned {
+                    path: db.to_path_buf(),
+                    pid,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            waited += Duration::from_millis(20);
         }
         file.set_len(0).map_err(|source| StoreError::Io {
             path: path.to_path_buf(),
@@ -125,6 +133,22 @@ pub fn probe(path: &Path) -> OwnerState {
             heartbeat_age_ms: 0,
         },
     }
+}
+
+/// How long a lock whose owner's pid is gone may stay held before it counts as owned.
+const DEAD_OWNER_GRACE: Duration = Duration::from_secs(3);
+
+/// Whether a process with this pid exists (0: unknown, counted as alive).
+fn pid_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return true;
+    };
+    if pid == 0 {
+        return true;
+    }
+    // SAFETY: signal 0 only checks that the process exists; no memory is involved.
+    let sent = unsafe { libc::kill(pid, 0) };
+    sent == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 fn try_flock(file: &File, kind: libc::c_int) -> bool {

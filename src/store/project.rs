@@ -270,6 +270,7 @@ pub(super) fn apply(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<(
         | Event::TestsRan { .. }
         | Event::AgentInput { .. }
         | Event::ContextUpdated { .. }
+        | Event::StepRecorded { .. }
         | Event::RunResumed { .. }
         | Event::MemoryInjected { .. }
         | Event::AgentStalled { .. }

@@ -495,6 +495,60 @@ impl Reader {
         Ok(page)
     }
 
+    /// The decisions viewers queued for `run`'s approvals, oldest first, carried out or not
+    /// (a resumed run applies those whose approval still waits: the owner that took the
+    /// command may have died before its decision was recorded).
+    pub fn queued_decisions(
+        &self,
+        run: RunId,
+    ) -> Result<Vec<(ApprovalId, crate::protocol::Decision)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT body FROM commands ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let bodies = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(bodies
+            .iter()
+            .filter_map(|b| serde_json::from_str::<crate::protocol::Command>(b).ok())
+            .filter_map(|c| match c {
+                crate::protocol::Command::DecideApproval {
+                    run: r,
+                    approval,
+                    decision,
+                } if r == run => Some((approval, decision)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// What a resume needs of `run`: every event except the log-pane chatter (log lines and
+    /// streamed deltas), oldest first, and the run's last event id. Rows this build cannot
+    /// read are skipped with a warning.
+    pub fn journal_events(&self, run: RunId) -> Result<(Vec<Record>, EventId), StoreError> {
+        let page = self.page(
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE run_id = ?1
+                 AND kind NOT IN ('log_line', 'llm_delta', 'tool_output_delta') ORDER BY id"
+            ),
+            params![run.0],
+            false,
+        )?;
+        let last = self
+            .conn
+            .query_row(
+                "SELECT coalesce(max(id), 0) FROM events WHERE run_id = ?1",
+                params![run.0],
+                |r| r.get(0),
+            )
+            .map(EventId)
+            .map_err(|e| self.err(e))?;
+        Ok((page.records, last))
+    }
+
     /// How an approval stands: `pending`, `approved` or `denied`; `None` when the run never
     /// asked for it.
     pub fn approval_status(

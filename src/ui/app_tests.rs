@@ -181,7 +181,7 @@ fn watch_mode_refuses_to_send() {
     app.on_key(ch('5'));
     let screen = draw(&mut app, 80, 24);
     assert!(
-        screen.contains("watching, read-only, owner pid 4242"),
+        screen.contains("viewer, read-only, owner pid 4242"),
         "{screen}"
     );
     assert!(

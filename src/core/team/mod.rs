@@ -14,13 +14,19 @@
 //! - `roles.rs`: what each role does with a task, incl. the fix loop.
 //! - `planner.rs`: decomposition and chat.
 //! - `run.rs`: the driver of one run.
+//! - `drive.rs`: performing an agent's effects, its journal and context view.
+//! - `journal.rs`: a resumed run's event log, folded (pure).
+//! - `resume.rs`: a resumed run catching up with its journal.
 
 pub mod agent;
+pub mod drive;
+pub mod journal;
 pub mod part;
 pub mod plan;
 pub mod planner;
 pub mod policy;
 pub mod prompts;
+pub mod resume;
 pub mod roles;
 pub mod run;
 pub mod setup;
@@ -47,6 +53,20 @@ pub struct RunHandle {
     pub tx: mpsc::Sender<RunInput>,
     /// The driver; yields the final state.
     pub join: JoinHandle<RunState>,
+}
+
+/// Picks up `run` after its process ended, from its `journal`.
+pub fn resume(
+    env: TeamEnv,
+    run: RunId,
+    journal: journal::Journal,
+    rules: policy::Rules,
+) -> RunHandle {
+    let (tx, rx) = mpsc::channel(64);
+    let shared = shared::Shared::resumed(env, run, journal, rules);
+    crate::core::sentinel::watch(&shared);
+    let join = tokio::spawn(run::conduct(Arc::clone(&shared), rx, tx.clone()));
+    RunHandle { run, tx, join }
 }
 
 /// Starts the team on `run` (already created in the store) with `goal`.

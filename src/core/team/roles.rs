@@ -7,7 +7,8 @@
 
 use std::sync::Arc;
 
-use super::agent::{Agent, Effect, Input};
+use super::agent::{Agent, Input};
+use super::drive::drive;
 use super::prompts;
 use super::shared::{Shared, lock};
 use super::toolbox;
@@ -52,7 +53,7 @@ pub struct Job {
 
 /// Runs `job` to its end.
 pub async fn run(shared: Arc<Shared>, job: Job, worktree: Arc<Worktree>) -> TaskOutcome {
-    match job.role.as_str() {
+    let outcome = match job.role.as_str() {
         // Only the first observer task detects and takes the baseline; later ones look around.
         "observer" if lock(&shared.baseline).is_none() => observe(&shared, &job).await,
         "analyst" => fix(&shared, &job, &worktree).await,
@@ -71,33 +72,22 @@ async fn observe(shared: &Arc<Shared>, job: &Job) -> TaskOutcome {
         run: Some(repo_config.run.clone()).filter(|s| !s.is_empty()),
     };
     let root = ws.root().to_path_buf();
-    let profile =
-        match tokio::task::spawn_blocking(move || detect::detect_with(&root, &overrides)).await {
-            Ok(profile) => profile,
-            Err(e) => return TaskOutcome::Failed(format!("repo detection stopped: {e}")),
-        };
-    let mut sources = Vec::new();
-    for (what, command) in [
-        ("build", &profile.build),
-        ("test", &profile.test),
-        ("run", &profile.run),
-    ] {
-        if let Some(command) = command {
-            sources.push(format!("{what}: {}", command.source));
-        }
-    }
-    sources.extend(profile.notes.iter().cloned());
-    shared
-        .emit(Event::RepoDetected {
-            languages: profile.languages.clone(),
-            build: profile.build.as_ref().map(|c| c.line.clone()),
-            test: profile.test.as_ref().map(|c| c.line.clone()),
-            run: profile.run.as_ref().map(|c| c.line.clone()),
-            sources,
+    // A step: a resumed run knows the profile without detecting (and telling) it again.
+    let detected = shared
+        .step(Some(job.task), "detect", async {
+            let profile = tokio::task::spawn_blocking(move || detect::detect_with(&root, &overrides))
+                .await
+                .map_err(|e| format!("repo detection stopped: {e}"))?;
+            announce_profile(shared, &profile).await;
+            Ok::<_, String>(profile)
         })
         .await;
     let has_tests = profile.test.is_some();
     let description = profile.describe().join("\n");
+    let profile = match detected {
+        Ok(profile) => profile,
+        Err(why) => return TaskOutcome::Failed(why),
+    };
     *lock(&shared.profile) = Some(profile);
     if !has_tests {
         return TaskOutcome::NeedsHelp(format!(
@@ -112,7 +102,13 @@ async fn observe(shared: &Arc<Shared>, job: &Job) -> TaskOutcome {
     shared
         .status(verifier, AgentStatus::CallingTool, Some(job.task))
         .await;
-    let baseline = verify::run_tests(shared, verifier, "baseline").await;
+    let baseline = shared
+        .step(Some(job.task), "baseline", async {
+            verify::run_tests(shared, verifier, "baseline")
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await;
     shared.status(verifier, AgentStatus::Idle, None).await;
     let baseline = match baseline {
         Ok(outcome) => outcome,
@@ -156,6 +152,9 @@ async fn observe(shared: &Arc<Shared>, job: &Job) -> TaskOutcome {
     }
     lock(&shared.findings).push(found);
     TaskOutcome::Done(format!(
+    let found = shared
+        .step(Some(job.task), "finding", async { found })
+        .await;
         "{} failing, {} passing before any change",
         baseline.run.failed.len(),
         baseline.run.passed.len()
@@ -191,42 +190,38 @@ async fn fix(shared: &Arc<Shared>, job: &Job, worktree: &Arc<Worktree>) -> TaskO
                 .log(Some(job.agent), LogLevel::Warn, format!("analyst: {why}"))
                 .await;
         }
-        let tree = Arc::clone(worktree);
-        let diff = match tokio::task::spawn_blocking(move || tree.diff()).await {
-            Ok(Ok(diff)) => without_binary(&diff),
-            Ok(Err(e)) => {
-                return TaskOutcome::Failed(format!("cannot read the worktree's diff: {e}"));
-            }
-            Err(e) => return TaskOutcome::Failed(format!("cannot read the worktree's diff: {e}")),
-        };
-        if diff.trim().is_empty() {
-            last_reason = match &said {
-                Err(why) => format!("attempt {attempt} ended without a change: {why}"),
-                Ok(_) => format!("attempt {attempt} ended without changing any file"),
-            };
-            shared
-                .log(Some(job.agent), LogLevel::Warn, last_reason.clone())
-                .await;
-            input = Input::Feedback {
-                text: "No file has changed: a fix described in words changes nothing. Call \
-                       edit_file now with the path of the file to fix, the exact text to replace \
-                       (old_text) and the corrected text (new_text)."
-                    .into(),
-            };
-            continue;
-        }
-        let files = files_of(&diff);
-        let patch = shared.next_patch();
-        shared
-            .emit(Event::PatchProposed {
-                patch,
-                task: Some(job.task),
-                agent: job.agent,
-                files: files.clone(),
-                diff: diff.clone(),
-            })
+        // The diff and its proposal are one step: a resumed run judges the diff it proposed,
+        // not what the worktree holds by now.
+        let proposed = shared
+            .step(Some(job.task), "propose", propose(shared, job, worktree))
             .await;
-        let verdict = verify_patch(shared, job, attempt, &baseline).await;
+        let (patch, diff, files) = match proposed {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                last_reason = match &said {
+                    Err(why) => format!("attempt {attempt} ended without a change: {why}"),
+                    Ok(_) => format!("attempt {attempt} ended without changing any file"),
+                };
+                shared
+                    .log(Some(job.agent), LogLevel::Warn, last_reason.clone())
+                    .await;
+                input = Input::Feedback {
+                    text: "No file has changed: a fix described in words changes nothing. Call \
+                           edit_file now with the path of the file to fix, the exact text to \
+                           replace (old_text) and the corrected text (new_text)."
+                        .into(),
+                };
+                continue;
+            }
+            Err(why) => return TaskOutcome::Failed(why),
+        };
+        let verdict = shared
+            .step(
+                Some(job.task),
+                "verify",
+                verify_patch(shared, job, attempt, &baseline),
+            )
+            .await;
         let (verdict, excerpt) = match verdict {
             Ok(v) => v,
             Err(why) => return TaskOutcome::Failed(why),
@@ -267,6 +262,59 @@ async fn fix(shared: &Arc<Shared>, job: &Job, worktree: &Arc<Worktree>) -> TaskO
 
 /// The verifier's run on a patch, as a child task of the fix.
 async fn verify_patch(
+/// Tells what detection found (`RepoDetected`).
+async fn announce_profile(shared: &Shared, profile: &detect::RepoProfile) {
+    let mut sources = Vec::new();
+    for (what, command) in [
+        ("build", &profile.build),
+        ("test", &profile.test),
+        ("run", &profile.run),
+    ] {
+        if let Some(command) = command {
+            sources.push(format!("{what}: {}", command.source));
+        }
+    }
+    sources.extend(profile.notes.iter().cloned());
+    shared
+        .emit(Event::RepoDetected {
+            languages: profile.languages.clone(),
+            build: profile.build.as_ref().map(|c| c.line.clone()),
+            test: profile.test.as_ref().map(|c| c.line.clone()),
+            run: profile.run.as_ref().map(|c| c.line.clone()),
+            sources,
+        })
+        .await;
+}
+
+/// The worktree's diff, proposed as a patch; `None` when nothing changed.
+async fn propose(
+    shared: &Arc<Shared>,
+    job: &Job,
+    worktree: &Arc<Worktree>,
+) -> Result<Option<(PatchId, String, Vec<String>)>, String> {
+    let tree = Arc::clone(worktree);
+    let diff = match tokio::task::spawn_blocking(move || tree.diff()).await {
+        Ok(Ok(diff)) => without_binary(&diff),
+        Ok(Err(e)) => return Err(format!("cannot read the worktree's diff: {e}")),
+        Err(e) => return Err(format!("cannot read the worktree's diff: {e}")),
+    };
+    if diff.trim().is_empty() {
+        return Ok(None);
+    }
+    let files = files_of(&diff);
+    let patch = shared.next_patch();
+    shared
+        .emit(Event::PatchProposed {
+            patch,
+            task: Some(job.task),
+            agent: job.agent,
+            files: files.clone(),
+            diff: diff.clone(),
+        })
+        .await;
+    Ok(Some((patch, diff, files)))
+}
+
     shared: &Arc<Shared>,
     job: &Job,
     attempt: u32,
@@ -326,7 +374,11 @@ async fn verify_patch(
 async fn custom(shared: &Arc<Shared>, job: &Job) -> TaskOutcome {
     match converse(shared, job, brief(shared, job)).await {
         Ok(summary) => {
-            lock(&shared.findings).push(format!("{} ({}): {summary}", job.title, job.role));
+            let found = format!("{} ({}): {summary}", job.title, job.role);
+            let found = shared
+                .step(Some(job.task), "finding", async { found })
+                .await;
+            lock(&shared.findings).push(found);
             TaskOutcome::Done(summary)
         }
         Err(why) => TaskOutcome::Failed(why),
@@ -446,54 +498,9 @@ fn machine(shared: &Shared, role: &str) -> Result<(Agent, Vec<String>), String> 
     Ok((agent, allowed))
 }
 
-/// Performs an agent's effects until it finishes (its summary) or is stuck (why).
-pub async fn drive(
-    shared: &Arc<Shared>,
-    job: &Job,
-    agent: &mut Agent,
-    allowed: &[String],
-    input: Input,
-) -> Result<String, String> {
-    let mut effects = agent.handle(input);
-    loop {
-        let Some(effect) = effects.pop() else {
-            return Err("the agent stopped without an answer".into());
-        };
-        let next = match effect {
-            Effect::CallModel { messages, tools } => {
-                shared
-                    .status(job.agent, AgentStatus::Thinking, Some(job.task))
-                    .await;
-                match shared
-                    .ask_model(job.agent, &job.role, messages, tools, None)
-                    .await
-                {
-                    Ok(answer) => Input::Answer {
-                        text: answer.text,
-                        tool_calls: answer.tool_calls,
-                    },
-                    Err(e) => Input::ModelFailed {
-                        error: e.to_string(),
-                    },
-                }
-            }
-            Effect::RunTool { call } => {
-                let content =
-                    toolbox::dispatch(shared, job.agent, Some(job.task), allowed, &call).await;
-                Input::ToolDone {
-                    call_id: call.id,
-                    content,
-                }
-            }
-            Effect::Finished { summary } => return Ok(summary),
-            Effect::Stuck { why } => return Err(why),
-        };
-        effects = agent.handle(next);
-    }
-}
-
 /// The diff without its binary files (build outputs such as bytecode caches; a patch of
-/// binary content cannot be reviewed or applied as text).
+/// binary content cannot be reviewed or applied as text) and without warroom's own temp
+/// files.
 pub fn without_binary(diff: &str) -> String {
     let mut out = String::new();
     let mut section = String::new();
@@ -504,7 +511,9 @@ pub fn without_binary(diff: &str) -> String {
                 out.push_str(&section);
             }
             section.clear();
-            binary = false;
+            // A file tool's temp file, left behind when warroom was killed mid-write, is
+            // not part of any change.
+            binary = line.contains(crate::core::tools::files::TEMP_MARK);
         }
         if line.starts_with("Binary files ") || line.starts_with("GIT binary patch") {
             binary = true;

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinSet};
 
 use super::planner;
+use super::resume::Catchup;
 use super::policy::{Action, Ruling};
 use super::roles::{self, Job, TaskOutcome};
 use super::shared::{Shared, lock};
@@ -70,6 +71,8 @@ struct Node {
     title: String,
     status: TaskStatus,
     agent: Option<AgentId>,
+    /// Under way when warroom stopped: start it again with its agent, catching up.
+    catch_up: bool,
 }
 
 enum Done {
@@ -77,12 +80,81 @@ enum Done {
     Applied(Result<String, String>),
 }
 
-/// The run's driver; returns the run's final state.
+/// One task of the tree as the driver records it (a driver step), so a resumed run knows
+/// each task's role without asking the planner again.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Planned {
+    task: TaskId,
+    parent: Option<TaskId>,
+    deps: Vec<TaskId>,
+    role: String,
+    title: String,
+}
+
+/// The tree the planner made: the root task and its children.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Tree {
+    root: TaskId,
+    tasks: Vec<Planned>,
+}
+
+/// The run's driver; returns the run's final state. A resumed run (its `Shared` holds the
+/// journal) catches up first: the opening steps replay without asking the planner again,
+/// the tree is rebuilt from the log, and unfinished tasks start again catching up.
 pub async fn conduct(
     shared: Arc<Shared>,
-    mut rx: mpsc::Receiver<RunInput>,
+    rx: mpsc::Receiver<RunInput>,
     tx: mpsc::Sender<RunInput>,
 ) -> RunState {
+    let resumed = shared.replay.is_some();
+    if resumed {
+        announce_resume(&shared).await;
+    }
+    let opened = Catchup::scope(resumed, open(&shared)).await;
+    let (planner_agent, worktree, tree) = match opened {
+        Ok(opened) => opened,
+        Err(why) => return finish(&shared, RunState::Failed, why).await,
+    };
+    let mut nodes: BTreeMap<TaskId, Node> = BTreeMap::new();
+    for planned in &tree.tasks {
+        nodes.insert(planned.task, node(planned));
+    }
+    let mut board = Board {
+        planner: planner_agent,
+        root: tree.root,
+        nodes,
+        verified: None,
+        blocked: None,
+    };
+    if resumed {
+        rebuild(&shared, &mut board);
+    }
+    work(shared, worktree, board, rx, tx).await
+}
+
+/// What the driver knows of the run between events.
+struct Board {
+    planner: AgentId,
+    root: TaskId,
+    nodes: BTreeMap<TaskId, Node>,
+    verified: Option<(PatchId, String, Vec<String>)>,
+    blocked: Option<String>,
+}
+
+fn node(planned: &Planned) -> Node {
+    Node {
+        parent: planned.parent,
+        deps: planned.deps.clone(),
+        role: planned.role.clone(),
+        title: planned.title.clone(),
+        status: TaskStatus::Pending,
+        agent: None,
+        catch_up: false,
+    }
+}
+
+/// The opening: the planner, the goal in chat, the worktree and the task tree.
+async fn open(shared: &Arc<Shared>) -> Result<(AgentId, Arc<Worktree>, Tree), String> {
     let planner_agent = shared.spawn_agent("planner", None).await;
     shared
         .emit(Event::ChatMessagePosted {
@@ -91,7 +163,7 @@ pub async fn conduct(
         })
         .await;
     set_state(
-        &shared,
+        shared,
         RunState::Planning,
         "the planner is splitting the goal into tasks",
     )
@@ -99,11 +171,21 @@ pub async fn conduct(
     shared
         .status(planner_agent, AgentStatus::Thinking, None)
         .await;
-    let worktree = match make_worktree(&shared).await {
-        Ok(w) => Arc::new(w),
-        Err(why) => return finish(&shared, RunState::Failed, why).await,
-    };
-    let plan = planner::decompose(&shared, planner_agent).await;
+    let worktree = Arc::new(make_worktree(shared).await?);
+    let tree = shared
+        .step(None, "tasks", plan_tree(shared, planner_agent))
+        .await;
+    set_status(shared, tree.root, TaskStatus::Running, 1).await;
+    shared
+        .status(planner_agent, AgentStatus::Idle, Some(tree.root))
+        .await;
+    set_state(shared, RunState::Working, "").await;
+    Ok((planner_agent, worktree, tree))
+}
+
+/// Has the planner decompose the goal and records the tasks.
+async fn plan_tree(shared: &Arc<Shared>, planner_agent: AgentId) -> Tree {
+    let plan = planner::decompose(shared, planner_agent).await;
     let root = shared.next_task();
     shared
         .emit(Event::TaskCreated {
@@ -114,7 +196,7 @@ pub async fn conduct(
             owner: Some(planner_agent),
         })
         .await;
-    let mut nodes: BTreeMap<TaskId, Node> = BTreeMap::new();
+    let mut tasks = Vec::new();
     let mut ids = Vec::new();
     for planned in &plan {
         let id = shared.next_task();
@@ -132,30 +214,144 @@ pub async fn conduct(
                 owner: None,
             })
             .await;
-        nodes.insert(
-            id,
-            Node {
-                parent: Some(root),
-                deps,
-                role: planned.role.clone(),
-                title: planned.title.clone(),
-                status: TaskStatus::Pending,
-                agent: None,
-            },
-        );
+        tasks.push(Planned {
+            task: id,
+            parent: Some(root),
+            deps,
+            role: planned.role.clone(),
+            title: planned.title.clone(),
+        });
         ids.push(id);
     }
-    set_status(&shared, root, TaskStatus::Running, 1).await;
-    shared
-        .status(planner_agent, AgentStatus::Idle, Some(root))
-        .await;
-    set_state(&shared, RunState::Working, "").await;
+    Tree { root, tasks }
+}
 
+/// Says the run is picked up again, and closes the model and tool calls the stop cut off.
+async fn announce_resume(shared: &Arc<Shared>) {
+    let Some(replay) = &shared.replay else {
+        return;
+    };
+    let (after, open_calls, open_tools) =
+        replay.with_journal(|j| (j.after, j.open_calls.clone(), j.open_tools.clone()));
+    let interrupted: Vec<String> = open_tools
+        .iter()
+        .filter(|t| !t.read_only() && !t.awaiting_approval && t.ended.is_none())
+        .map(|t| t.describe())
+        .collect();
+    shared.emit(Event::RunResumed { after, interrupted }).await;
+    for (call, agent) in open_calls {
+        shared
+            .emit(Event::LlmCallEnded {
+                call,
+                agent,
+                input_tokens: 0,
+                output_tokens: 0,
+                cached_tokens: 0,
+                cost_usd: 0.0,
+                ttft_ms: None,
+                latency_ms: 0,
+                cache_hit: false,
+                outcome: crate::protocol::CallOutcome::Cancelled,
+            })
+            .await;
+    }
+    for tool in open_tools.into_iter().filter(|t| t.ended.is_none()) {
+        let summary = if tool.awaiting_approval {
+            "waiting for approval when warroom stopped; asked again on resume"
+        } else if tool.read_only() {
+            "cut off when warroom stopped; run again on resume"
+        } else {
+            "interrupted: warroom stopped while it ran"
+        };
+        shared
+            .emit(Event::ToolCallEnded {
+                call: tool.call,
+                agent: tool.agent,
+                ok: false,
+                exit_code: None,
+                duration_ms: 0,
+                summary: summary.into(),
+            })
+            .await;
+    }
+}
+
+/// Brings the board to where the log says the run was: tasks added by hints, each task's
+/// status, the tasks to start again (catching up, with their agents), a verified patch not
+/// applied yet, and whether the run waits for a hint.
+fn rebuild(shared: &Arc<Shared>, board: &mut Board) {
+    let Some(replay) = &shared.replay else {
+        return;
+    };
+    replay.with_journal(|j| {
+        for value in j.step_values_of(None, "retry") {
+            if let Ok(planned) = serde_json::from_str::<Planned>(&value) {
+                board.nodes.insert(planned.task, node(&planned));
+            }
+        }
+        for (id, n) in board.nodes.iter_mut() {
+            let Some(entry) = j.tasks.get(id) else {
+                continue;
+            };
+            match entry.status {
+                TaskStatus::Pending => {}
+                // It was under way: start it again with its agent, catching up.
+                TaskStatus::Running | TaskStatus::Blocked if entry.agent.is_some() => {
+                    n.agent = entry.agent;
+                    n.catch_up = entry.status == TaskStatus::Running;
+                    n.status = if n.catch_up {
+                        TaskStatus::Pending
+                    } else {
+                        TaskStatus::Blocked
+                    };
+                }
+                status => {
+                    n.status = status;
+                    n.agent = entry.agent;
+                }
+            }
+        }
+        if let Some((patch, task, diff, files)) = j.verified_unapplied() {
+            let task_done = task
+                .and_then(|t| board.nodes.get(&t))
+                .is_some_and(|n| n.status == TaskStatus::Done);
+            if task_done {
+                board.verified = Some((patch, diff, files));
+            }
+        }
+        if j.state == Some(RunState::Blocked) {
+            board.blocked = Some("blocked when warroom stopped".into());
+        }
+        // What the driver did before the stop is on the board now; from here it is live.
+        j.steps.remove(&None);
+    });
+    for n in board.nodes.values() {
+        if let (true, Some(agent)) = (n.catch_up, n.agent) {
+            replay.claim_agent(agent);
+        }
+    }
+}
+
+/// The driver's loop: starts ready tasks, reacts to their outcomes and to the person.
+async fn work(
+    shared: Arc<Shared>,
+    worktree: Arc<Worktree>,
+    board: Board,
+    mut rx: mpsc::Receiver<RunInput>,
+    tx: mpsc::Sender<RunInput>,
+) -> RunState {
+    let Board {
+        planner: planner_agent,
+        root,
+        mut nodes,
+        verified,
+        blocked,
+    } = board;
     let concurrency = shared.env.config.team.concurrency;
     let mut running: JoinSet<Done> = JoinSet::new();
     let mut handles: HashMap<TaskId, AbortHandle> = HashMap::new();
-    let mut verified: Option<(PatchId, String, Vec<String>)> = None;
-    let mut blocked: Option<String> = None;
+    let mut verified = verified;
+    let mut blocked = blocked;
     let mut applying = false;
     loop {
         // Start what is ready, up to the limit.
@@ -189,11 +385,19 @@ pub async fn conduct(
                     .await;
                 continue;
             }
-            let agent = shared.spawn_agent(&node.role, Some(planner_agent)).await;
-            node.agent = Some(agent);
+            // A task under way when warroom stopped goes on with its agent, catching up.
+            let catch_up = std::mem::take(&mut node.catch_up);
+            let agent = match (catch_up, node.agent) {
+                (true, Some(agent)) => agent,
+                _ => {
+                    let agent = shared.spawn_agent(&node.role, Some(planner_agent)).await;
+                    node.agent = Some(agent);
+                    set_status(&shared, id, TaskStatus::Running, 1).await;
+                    shared.status(agent, AgentStatus::Thinking, Some(id)).await;
+                    agent
+                }
+            };
             node.status = TaskStatus::Running;
-            set_status(&shared, id, TaskStatus::Running, 1).await;
-            shared.status(agent, AgentStatus::Thinking, Some(id)).await;
             let job = Job {
                 task: id,
                 title: node.title.clone(),
@@ -201,7 +405,9 @@ pub async fn conduct(
                 agent,
             };
             let (s, w) = (Arc::clone(&shared), Arc::clone(&worktree));
-            let handle = running.spawn(async move { Done::Task(id, roles::run(s, job, w).await) });
+            let handle = running.spawn(Catchup::scope(catch_up, async move {
+                Done::Task(id, roles::run(s, job, w).await)
+            }));
             handles.insert(id, handle);
         }
         // Everything ended: apply, wait for the person, or give up.
@@ -290,10 +496,13 @@ pub async fn conduct(
                     RunInput::Retry if blocked.is_some() && !applying => {
                         blocked = None;
                         set_state(&shared, RunState::Working, "trying again with your hint").await;
-                        let id = shared.next_task();
-                        let title = "Fix again, with the person's hint".to_string();
-                        shared.emit(Event::TaskCreated { task: id, parent: Some(root), title: title.clone(), deps: Vec::new(), owner: None }).await;
-                        nodes.insert(id, Node { parent: Some(root), deps: Vec::new(), role: "analyst".into(), title, status: TaskStatus::Pending, agent: None });
+                        let planned = shared.step(None, "retry", async {
+                            let id = shared.next_task();
+                            let title = "Fix again, with the person's hint".to_string();
+                            shared.emit(Event::TaskCreated { task: id, parent: Some(root), title: title.clone(), deps: Vec::new(), owner: None }).await;
+                            Planned { task: id, parent: Some(root), deps: Vec::new(), role: "analyst".into(), title }
+                        }).await;
+                        nodes.insert(planned.task, node(&planned));
                     }
                     RunInput::Retry => {}
                     RunInput::Grant { prefix, scope, by } => {
@@ -399,7 +608,18 @@ async fn apply(
     )
     .await;
     let repo = shared.env.repo.clone();
-    let applied = tokio::task::spawn_blocking(move || patches::apply(&repo, &diff)).await;
+    // Resumed after a stop between `git apply` and its record: the patch is in already.
+    let resumed = shared.replay.is_some();
+    let applied = tokio::task::spawn_blocking(move || {
+        if resumed
+            && patches::check_apply(&repo, &diff).is_err()
+            && patches::check_rollback(&repo, &diff).is_ok()
+        {
+            return Ok(super::roles::files_of(&diff));
+        }
+        patches::apply(&repo, &diff)
+    })
+    .await;
     match applied {
         Ok(Ok(changed)) => {
             shared
@@ -422,7 +642,13 @@ async fn apply(
 
 async fn make_worktree(shared: &Arc<Shared>) -> Result<Worktree, String> {
     let (repo, run) = (shared.env.repo.clone(), shared.run);
-    let made = tokio::task::spawn_blocking(move || Worktree::create(&repo, run)).await;
+    // A resumed run goes on in the worktree it had (the agents' edits are there).
+    let resumed = shared.replay.is_some();
+    let made = tokio::task::spawn_blocking(move || match Worktree::open(&repo, run) {
+        Ok(worktree) if resumed => Ok(worktree),
+        _ => Worktree::create(&repo, run),
+    })
+    .await;
     let worktree = match made {
         Ok(Ok(w)) => w,
         Ok(Err(e)) => return Err(format!("cannot make the run's worktree: {e}")),
@@ -436,6 +662,26 @@ async fn make_worktree(shared: &Arc<Shared>) -> Result<Worktree, String> {
                 text: warning.clone(),
             })
             .await;
+    }
+    if resumed {
+        let root = worktree.path.clone();
+        let removed =
+            tokio::task::spawn_blocking(move || crate::core::tools::files::remove_stale_temps(&root))
+                .await
+                .unwrap_or_default();
+        if !removed.is_empty() {
+            shared
+                .log(
+                    None,
+                    LogLevel::Warn,
+                    format!(
+                        "removed {} half-written temp file(s) a killed tool left: {}",
+                        removed.len(),
+                        removed.join(", ")
+                    ),
+                )
+                .await;
+        }
     }
     let ws = Workspace::new(&worktree.path).map_err(|e| format!("the run's worktree: {e}"))?;
     *lock(&shared.workspace) = Some(ws);

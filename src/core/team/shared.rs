@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use futures_util::StreamExt;
 use tokio::sync::oneshot;
 
+use super::journal::Journal;
 use super::policy::Rules;
+use super::resume::{self, Adopted, Replay};
 use super::verdict::TestRun;
 use crate::config::Config;
 use crate::core::llm::router::{CallContext, Router};
@@ -75,6 +77,9 @@ pub struct Shared {
     pub rules: Mutex<Rules>,
     approvals: Mutex<HashMap<ApprovalId, oneshot::Sender<Decision>>>,
     verifier: tokio::sync::OnceCell<AgentId>,
+    /// What is left to replay when the run was resumed after its process ended.
+    pub replay: Option<Replay>,
+    steps: Mutex<HashMap<Option<TaskId>, u32>>,
     agents: AtomicU32,
     tasks: AtomicU32,
     calls: AtomicU32,
@@ -98,6 +103,8 @@ impl Shared {
             rules: Mutex::new(rules),
             approvals: Mutex::new(HashMap::new()),
             verifier: tokio::sync::OnceCell::new(),
+            replay: None,
+            steps: Mutex::new(HashMap::new()),
             agents: AtomicU32::new(0),
             tasks: AtomicU32::new(0),
             calls: AtomicU32::new(0),
@@ -107,8 +114,128 @@ impl Shared {
         })
     }
 
-    /// Appends an event to the run; a refused append is logged (the run goes on).
+    /// The shared state of a run resumed from its `journal`: ids go on after the last ones
+    /// used, the verifier is the one spawned before, what finished tasks found is known again,
+    /// and every approval the log records is kept for the code that asked it (a pending one
+    /// can be decided right away).
+    pub fn resumed(env: TeamEnv, run: RunId, journal: Journal, rules: Rules) -> Arc<Shared> {
+        let mut approvals = HashMap::new();
+        let mut adopted = Vec::new();
+        for asked in journal.approvals.iter().cloned() {
+            let rx = if asked.decision.is_none() {
+                let (tx, rx) = oneshot::channel();
+                approvals.insert(asked.approval, tx);
+                Some(rx)
+            } else {
+                None
+            };
+            adopted.push(Adopted { asked, rx });
+        }
+        let verifier = tokio::sync::OnceCell::new();
+        if let Some(agent) = journal.agent_of_role("verifier") {
+            let _ = verifier.set(agent);
+        }
+        // Tasks that will run again push their findings again.
+        let findings = journal
+            .step_values_of_done("finding")
+            .iter()
+            .filter_map(|v| serde_json::from_str::<String>(v).ok())
+            .filter(|f| !f.is_empty())
+            .collect();
+        let baseline = journal
+            .step_values("baseline")
+            .last()
+            .and_then(|v| {
+                serde_json::from_str::<Result<super::verify::TestsOutcome, String>>(v).ok()
+            })
+            .and_then(Result::ok)
+            .map(|o| o.run);
+        let profile = journal
+            .step_values("detect")
+            .last()
+            .and_then(|v| serde_json::from_str::<Result<RepoProfile, String>>(v).ok())
+            .and_then(Result::ok);
+        let counters = (
+            journal.next_agent,
+            journal.next_task,
+            journal.next_call,
+            journal.next_tool,
+            journal.next_approval,
+        );
+        let goal = journal.goal.clone();
+        Arc::new(Shared {
+            env,
+            run,
+            goal,
+            workspace: Mutex::new(None),
+            profile: Mutex::new(profile),
+            baseline: Mutex::new(baseline),
+            findings: Mutex::new(findings),
+            hints: Mutex::new(Vec::new()),
+            rules: Mutex::new(rules),
+            approvals: Mutex::new(approvals),
+            verifier,
+            replay: Some(Replay::new(journal, adopted)),
+            steps: Mutex::new(HashMap::new()),
+            agents: AtomicU32::new(counters.0),
+            tasks: AtomicU32::new(counters.1),
+            calls: AtomicU32::new(counters.2),
+            tools: AtomicU32::new(counters.3),
+            approval_ids: AtomicU32::new(counters.4),
+            interrupts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Does `work` as step `label` of `scope` (a task, or `None` for the driver) and records
+    /// its value, or, in a resumed run catching up, returns the value recorded before the stop
+    /// without doing it again.
+    pub async fn step<T, F>(&self, scope: Option<TaskId>, label: &str, work: F) -> T
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+        F: std::future::Future<Output = T>,
+    {
+        let step = {
+            let mut steps = lock(&self.steps);
+            let n = steps.entry(scope).or_default();
+            *n += 1;
+            *n - 1
+        };
+        if let Some(replay) = &self.replay {
+            if let Some(value) = replay.step(scope, label) {
+                match serde_json::from_str(&value) {
+                    Ok(value) => return value,
+                    Err(e) => tracing::warn!(
+                        run = %self.run,
+                        "resume: step {label} has an unreadable value ({e}); doing it again"
+                    ),
+                }
+            }
+            resume::go_live();
+        }
+        let value = work.await;
+        match serde_json::to_string(&value) {
+            Ok(text) => {
+                self.emit(Event::StepRecorded {
+                    task: scope,
+                    step,
+                    label: label.to_string(),
+                    value: text,
+                })
+                .await;
+            }
+            Err(e) => {
+                tracing::error!(run = %self.run, "step {label}: cannot record its value: {e}")
+            }
+        }
+        value
+    }
+
+    /// Appends an event to the run; a refused append is logged (the run goes on). A resumed
+    /// task catching up does not append what the log already has.
     pub async fn emit(&self, event: Event) {
+        if self.replay.as_ref().is_some_and(|r| r.swallow(&event)) {
+            return;
+        }
         if let Err(e) = self.env.store.append(self.run, event).await {
             tracing::error!(run = %self.run, "team: the store refused an event: {e}");
         }
@@ -136,7 +263,8 @@ impl Shared {
 
     /// Adds an agent of `role` under `parent` to the family tree.
     pub async fn spawn_agent(&self, role: &str, parent: Option<AgentId>) -> AgentId {
-        let agent = AgentId(self.agents.fetch_add(1, Ordering::Relaxed));
+        let adopted = self.replay.as_ref().and_then(|r| r.adopt_agent(role, parent));
+        let agent = adopted.unwrap_or_else(|| AgentId(self.agents.fetch_add(1, Ordering::Relaxed)));
         let model = self
             .env
             .router
@@ -272,6 +400,28 @@ impl Shared {
         task: Option<TaskId>,
         subject: ApprovalSubject,
     ) -> Decision {
+        // Asked before the stop: wait on that one, or take its recorded decision.
+        if let Some(adopted) = self
+            .replay
+            .as_ref()
+            .and_then(|r| r.adopt_approval(agent, &subject))
+        {
+            let decision = match (adopted.asked.decision, adopted.rx) {
+                (Some(decision), _) => decision,
+                (None, Some(rx)) => {
+                    self.status(agent, AgentStatus::WaitingApproval, task).await;
+                    rx.await.unwrap_or(Decision::Denied {
+                        reason: "the run stopped before a decision".into(),
+                    })
+                }
+                (None, None) => Decision::Denied {
+                    reason: "the run stopped before a decision".into(),
+                },
+            };
+            self.status(agent, AgentStatus::CallingTool, task).await;
+            return decision;
+        }
+        resume::go_live();
         let approval = ApprovalId(self.approval_ids.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = oneshot::channel();
         lock(&self.approvals).insert(approval, tx);

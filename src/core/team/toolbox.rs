@@ -125,6 +125,13 @@ pub async fn dispatch(
             args: call.arguments.clone(),
         })
         .await;
+    // Write-ahead: a tool that changes things starts only once its start is durable, so a
+    // resumed run knows it may have run and never runs it twice.
+    if !super::journal::READ_ONLY_TOOLS.contains(&call.name.as_str()) {
+        if let Err(e) = shared.env.store.flush().await {
+            tracing::error!("team: the start of a tool call is not durable: {e}");
+        }
+    }
     let started = Instant::now();
     let result = run(shared, agent, task, allowed, call, id).await;
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);

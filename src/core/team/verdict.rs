@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 /// One run of the test command, as the verifier saw it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TestRun {
     /// The exit code; `None` when the process was killed.
     pub exit_code: Option<i32>,
@@ -26,7 +26,7 @@ impl TestRun {
 }
 
 /// The verdict on one patch.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Verdict {
     /// Whether the patch is verified.
     pub verified: bool,

@@ -18,7 +18,7 @@ use crate::protocol::{AgentId, Event, ToolCallId};
 const EXCERPT_BYTES: usize = 6000;
 
 /// One test run with what a model needs from it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TestsOutcome {
     /// Exit code and parsed names.
     pub run: TestRun,

@@ -59,6 +59,40 @@ pub fn looks_binary(head: &[u8]) -> bool {
     }
 }
 
+/// What the name of a temp file of [`write_atomic`] contains.
+pub const TEMP_MARK: &str = ".warroom-tmp-";
+
+/// Removes the temp files [`write_atomic`] left under `root` when its process was killed
+/// mid-write (`.git/` aside); returns them, relative to `root`. Only for a folder no live
+/// warroom writes in (a resumed run's worktree).
+pub fn remove_stale_temps(root: &Path) -> Vec<String> {
+    let mut removed = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                if entry.file_name() != ".git" {
+                    stack.push(path);
+                }
+            } else if entry.file_name().to_string_lossy().contains(TEMP_MARK)
+                && std::fs::remove_file(&path).is_ok()
+            {
+                let rel = path.strip_prefix(root).unwrap_or(&path);
+                removed.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    removed.sort();
+    removed
+}
+
 /// Writes `bytes` to `path` atomically: a temp file in the same folder, flushed to disk, then
 /// renamed over `path`, so a reader sees the old file or the new one, never half of one. An
 /// existing file keeps its permissions (an executable script stays executable).
@@ -72,7 +106,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temp = dir.join(format!(
-        ".{name}.warroom-tmp-{}-{}",
+        ".{name}{TEMP_MARK}{}-{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));

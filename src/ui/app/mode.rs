@@ -68,7 +68,7 @@ impl App {
             Mode::Watch {
                 owner: OwnerState::NoOwner,
             } => (
-                "watching, read-only, owner exited".to_string(),
+                "viewer, read-only, owner exited".to_string(),
                 "read-only, owner exited".to_string(),
             ),
             Mode::Watch {
@@ -79,7 +79,7 @@ impl App {
                     },
             } if heartbeat_age_ms > 10_000 => (
                 format!(
-                    "watching, read-only, owner pid {pid} (silent {}s)",
+                    "viewer, read-only, owner pid {pid} (silent {}s)",
                     heartbeat_age_ms / 1000
                 ),
                 format!("read-only, pid {pid} silent {}s", heartbeat_age_ms / 1000),
@@ -87,7 +87,7 @@ impl App {
             Mode::Watch {
                 owner: OwnerState::Alive { pid, .. },
             } => (
-                format!("watching, read-only, owner pid {pid}"),
+                format!("viewer, read-only, owner pid {pid}"),
                 format!("read-only, pid {pid}"),
             ),
         };

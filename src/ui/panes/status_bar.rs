@@ -1,7 +1,7 @@
 //! The status bar: one line with the run and its state, a badge counting the approvals that
 //! wait with the first of them and the keys that decide it ("2 waiting · approval 3: a approve
 //! · d deny · A inbox"), elapsed time,
-//! tokens, dollars, the mode ("owner" / "watching, read-only, owner pid N"), the latest
+//! tokens, dollars, the mode ("owner" / "attach" / "viewer, read-only, owner pid N"), the latest
 //! hint or notice and the key hints. When the line is too narrow, the least important parts
 //! go first and the notice is cut, so it reads at 40 columns. Draws only; holds no state.
 
@@ -20,7 +20,7 @@ use super::super::views::RunView;
 /// The mode in words, long and short (the short one for narrow terminals).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModeWords {
-    /// "owner" or "watching, read-only, owner pid N".
+    /// "owner", "attach, owner pid N" or "viewer, read-only, owner pid N".
     pub long: String,
     /// "owner" or "read-only, pid N".
     pub short: String,
