@@ -411,3 +411,51 @@ fn attach_mode_sends_like_the_owner_and_says_it_is_attached() {
     app.on_key(ch('i'));
     assert!(app.is_typing(), "an attached screen chats");
 }
+
+#[test]
+fn help_opens_over_the_inbox_and_closes_back_to_it() {
+    let mut app = open(Mode::Owner);
+    app.on_key(ch('?'));
+    assert!(app.help_open());
+    let mut seen = draw(&mut app, 120, 40);
+    for _ in 0..6 {
+        app.on_key(key(KeyCode::PageDown));
+        seen.push_str(&draw(&mut app, 120, 40));
+    }
+    assert!(seen.contains("Approval inbox (A)"), "{seen}");
+    assert!(seen.contains("accept or reject the hunk"), "{seen}");
+    app.on_key(key(KeyCode::Esc));
+    assert!(app.is_inbox_open(), "back in the inbox");
+    app.on_key(key(KeyCode::Esc));
+    app.on_key(ch('?'));
+    app.on_key(key(KeyCode::Esc));
+    assert!(
+        !app.is_inbox_open(),
+        "help from a pane closes back to the pane"
+    );
+}
+
+#[test]
+fn ctrl_c_quits_from_the_inbox_and_its_prompts_and_n_cancels_the_scope() {
+    let ctrl_c = crossterm::event::KeyEvent::new(
+        KeyCode::Char('c'),
+        crossterm::event::KeyModifiers::CONTROL,
+    );
+    // An attached screen quits at once (the run goes on in the owner).
+    let mut app = open(attach());
+    assert_eq!(app.on_key(ctrl_c), vec![Action::Quit]);
+    let mut app = open(attach());
+    app.on_key(ch('n'));
+    assert_eq!(app.on_key(ctrl_c), vec![Action::Quit]);
+    let mut app = open(attach());
+    app.on_key(ch('j'));
+    app.on_key(ch('a'));
+    assert_eq!(app.on_key(ch('n')), vec![], "n cancels the scope question");
+    assert_eq!(app.hint(), Some("cancelled: nothing was sent"));
+    app.on_key(ch('a'));
+    assert_eq!(app.on_key(ctrl_c), vec![Action::Quit]);
+    // The owner of an active run is asked first.
+    let mut app = open(Mode::Owner);
+    assert_eq!(app.on_key(ctrl_c), vec![]);
+    assert!(app.asking_to_quit());
+}
