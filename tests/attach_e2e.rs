@@ -177,3 +177,24 @@ fn an_attached_terminal_approves_the_apply_and_both_screens_see_it() {
     // The project is fixed in the demo's working tree.
     support::assert_demo_fixed(&demo);
 }
+
+#[test]
+fn attach_without_a_running_owner_says_what_to_do() {
+    let repo = TempRepo::new();
+    let out = repo.command(&["attach"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no war room in"), "{err}");
+    assert!(err.contains("start `warroom` there first"), "{err}");
+
+    // A database whose owner has exited: commands would wait unseen, so attach refuses.
+    let paths = warroom::paths::RepoPaths::new(&repo.repo).unwrap();
+    let owned =
+        warroom::store::OwnedStore::open(&paths, warroom::store::StoreOptions::default()).unwrap();
+    owned.close().unwrap();
+    let out = repo.command(&["attach"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no warroom is running for"), "{err}");
+    assert!(err.contains("`warroom watch`"), "{err}");
+}
