@@ -4,6 +4,7 @@
 //! The owner carries the decision out: both screens show the patch applied, the demo's tests
 //! pass in its working tree, and the raw output of both windows (tmux `pipe-pane`) holds the
 //! bell and the OSC 9 notification (wrapped for tmux's passthrough) that the approval rang.
+//! Without a running owner, `warroom attach` refuses and says what to do instead.
 
 // Test helpers outside #[test] functions: failing loudly is the point.
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
