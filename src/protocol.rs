@@ -1037,6 +1037,20 @@ pub enum Command {
         /// The entry.
         memory: MemoryId,
     },
+    /// Pin or unpin a memory entry.
+    PinMemory {
+        /// The entry.
+        memory: MemoryId,
+        /// Pinned or not.
+        pinned: bool,
+    },
+    /// Replace a memory entry's text.
+    EditMemory {
+        /// The entry.
+        memory: MemoryId,
+        /// The new text.
+        text: String,
+    },
     /// Take an applied patch back out of the working tree.
     RollbackPatch {
         /// The patch.

@@ -315,18 +315,23 @@ fn setup_events(scenario: Scenario, rng: &mut Rng) -> Vec<Event> {
     events
 }
 
-/// xorshift64*: small, fast, deterministic; statistical quality is irrelevant here.
-struct Rng(u64);
+/// xorshift64*: small, fast, deterministic; statistical quality is irrelevant here. Also the
+/// benchmarks' generator of synthetic data.
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// The next value.
+    // An endless generator, not an iterator: `Iterator::next` would wrap every value in `Some`.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    /// A value in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
         if n == 0 { 0 } else { self.next() % n }
     }
 }

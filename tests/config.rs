@@ -243,6 +243,11 @@ fn every_key_changed() -> Config {
     config.repo.build = "make build".into();
     config.repo.test = "make test".into();
     config.repo.run = "make run".into();
+    config.memory.embeddings = "openai".into();
+    config.memory.embedding_model = "nomic-embed-text".into();
+    config.memory.inject_tokens = 0;
+    config.memory.synthesis = String::new();
+    config.memory.chat_turns = 2;
     config.providers.insert(
         "openai".into(),
         ProviderConfig {

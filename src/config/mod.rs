@@ -32,8 +32,8 @@ pub use llm::{
 pub use overrides::{NOT_CONFIG, env_name};
 pub use settings::{
     ApprovalsConfig, BudgetConfig, CacheConfig, ColorChoice, Config, ConfigLayer, LogConfig,
-    RepoConfig, RouterConfig, SECTIONS, SandboxConfig, SentinelConfig, StoreConfig, TeamConfig,
-    UiConfig, WatchConfig, RepoWatchConfig,
+    MemoryConfig, RepoConfig, RepoWatchConfig, RouterConfig, SECTIONS, SandboxConfig,
+    SentinelConfig, StoreConfig, TeamConfig, UiConfig, WatchConfig,
 };
 pub use team::Policy;
 

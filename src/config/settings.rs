@@ -286,6 +286,22 @@ sections! {
         run: String as CommandOverride = String::new();
     }
 
+    /// `[memory]`: what the team remembers across runs, and how it is searched and injected.
+    [memory] MemoryConfig / MemoryLayer, expecting "a table of [memory] settings" {
+        /// The `[providers]` entry whose `/v1/embeddings` embeds memory for semantic search;
+        /// empty = full-text search only.
+        embeddings: String = String::new();
+        /// The embedding model sent to that provider.
+        embedding_model: String = "text-embedding-3-small".to_string();
+        /// Tokens of memories put into a task's brief (0..=32768; 0 = none).
+        inject_tokens: usize as Bounded<usize, 0, 32_768> = 1000;
+        /// The role whose models write task summaries (falls back to `[roles.default]`);
+        /// empty = no model, only the facts known for sure.
+        synthesis: String = "synthesizer".to_string();
+        /// Chat turns with the planner sent as they are; older ones are summarized (2..=200).
+        chat_turns: usize as Bounded<usize, 2, 200> = 12;
+    }
+
     /// `[repo_watch]`: how the owner process watches the person's working tree for edits.
     [repo_watch] RepoWatchConfig / RepoWatchLayer, expecting "a table of [repo_watch] settings" {
         /// Whether edits are watched (while a run is active).

@@ -7,6 +7,7 @@
 //! configure one, so nothing pretends to work.
 
 pub mod llm;
+pub mod memory;
 pub mod patches;
 pub mod sentinel;
 pub mod team;
@@ -226,6 +227,14 @@ pub fn plan(
         Command::DecideApproval { .. } => Vec::new(),
         Command::ForgetMemory { memory } => match state.current {
             Some((run, _)) => vec![Effect::Append(run, Event::MemoryForgotten { memory: *memory })],
+            None => Vec::new(),
+        },
+        Command::PinMemory { memory, pinned } => match state.current {
+            Some((run, _)) => vec![Effect::Append(run, Event::MemoryPinned { memory: *memory, pinned: *pinned })],
+            None => Vec::new(),
+        },
+        Command::EditMemory { memory, text } => match state.current {
+            Some((run, _)) => vec![Effect::Append(run, Event::MemoryEdited { memory: *memory, text: text.clone() })],
             None => Vec::new(),
         },
         Command::RollbackPatch { patch } => vec![Effect::Rollback(*patch)],

@@ -11,6 +11,7 @@ pub mod cache;
 mod grants;
 mod health;
 mod lock;
+pub mod memory;
 mod patches;
 mod project;
 mod reader;
@@ -30,6 +31,7 @@ use crate::protocol::{Command, Event, EventId, Millis, Record, RunId};
 
 pub use health::{ErrorRow, ProviderHealth, percentile};
 pub use lock::{OwnerLock, OwnerState, probe as probe_owner};
+pub use memory::{FtsHit, MemoryEntry, VectorHits, VectorIndex, VectorWriter};
 pub use patches::{PatchRow, PatchState, diff_line_counts};
 pub use reader::{
     AgentRow, ApprovalRow, ChatRow, LogFilter, MemoryRow, Page, Reader, RunRow, RunSnapshot,

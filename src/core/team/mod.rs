@@ -14,11 +14,14 @@
 //! - `roles.rs`: what each role does with a task, incl. the fix loop.
 //! - `planner.rs`: decomposition and chat.
 //! - `run.rs`: the driver of one run.
+//! - `recall.rs`: memories injected into briefs, and what a finished task is remembered as.
+//! - `conversation.rs`: the chat with the planner across runs, older turns summarized.
 //! - `drive.rs`: performing an agent's effects, its journal and context view.
 //! - `journal.rs`: a resumed run's event log, folded (pure).
 //! - `resume.rs`: a resumed run catching up with its journal.
 
 pub mod agent;
+pub mod conversation;
 pub mod drive;
 pub mod journal;
 pub mod part;
@@ -26,6 +29,7 @@ pub mod plan;
 pub mod planner;
 pub mod policy;
 pub mod prompts;
+pub mod recall;
 pub mod resume;
 pub mod roles;
 pub mod run;

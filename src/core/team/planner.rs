@@ -115,7 +115,11 @@ pub fn chat(
             ),
             Message::text(
                 Role::User,
-                format!("Running goal: {}\nMessage: {text}", shared.goal),
+                format!(
+                    "{}Running goal: {}\nMessage: {text}",
+                    super::conversation::context(&shared, planner, &text).await,
+                    shared.goal
+                ),
             ),
         ];
         let format = ResponseFormat::JsonSchema {

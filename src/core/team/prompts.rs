@@ -13,6 +13,7 @@ pub fn builtin(role: &str) -> &'static str {
         "observer" => include_str!("../../../assets/prompts/observer.md"),
         "analyst" => include_str!("../../../assets/prompts/analyst.md"),
         "verifier" => include_str!("../../../assets/prompts/verifier.md"),
+        "synthesizer" => include_str!("../../../assets/prompts/synthesizer.md"),
         _ => include_str!("../../../assets/prompts/default.md"),
     }
 }
@@ -51,7 +52,16 @@ pub fn team_roles(config: &Config) -> Vec<(String, String)> {
         ),
     ];
     for (name, role) in &config.roles {
-        if ["default", "planner", "observer", "analyst", "verifier"].contains(&name.as_str()) {
+        if [
+            "default",
+            "planner",
+            "observer",
+            "analyst",
+            "verifier",
+            "synthesizer",
+        ]
+        .contains(&name.as_str())
+        {
             continue;
         }
         let about = role

@@ -58,7 +58,9 @@ pub async fn run(shared: Arc<Shared>, job: Job, worktree: Arc<Worktree>) -> Task
         "observer" if lock(&shared.baseline).is_none() => observe(&shared, &job).await,
         "analyst" => fix(&shared, &job, &worktree).await,
         _ => custom(&shared, &job).await,
-    }
+    };
+    super::recall::task_ended(&shared, &job, &outcome).await;
+    outcome
 }
 
 async fn observe(shared: &Arc<Shared>, job: &Job) -> TaskOutcome {
@@ -173,7 +175,7 @@ async fn fix(shared: &Arc<Shared>, job: &Job, worktree: &Arc<Worktree>) -> TaskO
         Err(why) => return TaskOutcome::Failed(why),
     };
     let mut input = Input::Start {
-        brief: brief(shared, job),
+        brief: super::recall::inject(shared, job, brief(shared, job)).await,
     };
     let mut last_reason = String::new();
     for attempt in 1..=max_attempts {
@@ -372,7 +374,13 @@ async fn propose(
 }
 
 async fn custom(shared: &Arc<Shared>, job: &Job) -> TaskOutcome {
-    match converse(shared, job, brief(shared, job)).await {
+    match converse(
+        shared,
+        job,
+        super::recall::inject(shared, job, brief(shared, job)).await,
+    )
+    .await
+    {
         Ok(summary) => {
             let found = format!("{} ({}): {summary}", job.title, job.role);
             let found = shared
