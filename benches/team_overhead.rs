@@ -1,7 +1,7 @@
 //! The agent team's own cost (issue 4, "Agent team"), with a model that answers at once: an
 //! in-process `ChatProvider` behind the real `Router` (its events go to a real `Store` on a
 //! temp file), driving real `team::agent::Agent`s through the real driver loop
-//! (`team::roles::drive`: model call, tool dispatch with its events, agent status).
+//! (`team::drive::drive`: model call, tool dispatch with its events, agent status).
 //!
 //! 1. `Agent::handle` alone (pure): one step = the model's answer with a tool call, then the
 //!    tool's result (which asks the model again).
@@ -43,8 +43,9 @@ use warroom::core::llm::{
 };
 use warroom::core::team::TeamEnv;
 use warroom::core::team::agent::{Agent, Effect, Input};
+use warroom::core::team::drive::drive;
 use warroom::core::team::policy::Rules;
-use warroom::core::team::roles::{Job, drive};
+use warroom::core::team::roles::Job;
 use warroom::core::team::shared::Shared;
 use warroom::core::tools::sandbox::Sandbox;
 use warroom::paths::RepoPaths;

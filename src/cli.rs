@@ -40,10 +40,10 @@ pub struct Cli {
 pub enum Cmd {
     /// Follow the repository's war room read-only from another terminal (tmux pane, SSH).
     Watch,
-    /// List the runs recorded in this repository, newest first.
     /// The full war room in another terminal: approve, chat and cancel through the running
     /// owner (which carries them out).
     Attach,
+    /// List the runs recorded in this repository, newest first.
     Runs {
         /// How many to list.
         #[arg(long, default_value_t = 20)]
@@ -126,7 +126,6 @@ pub enum Cmd {
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
     },
-    /// Copy a small project with a real bug into a temp folder and let the team fix it on screen.
     /// Pick up the unfinished run (the newest, or --run N) after warroom stopped (a crash,
     /// kill -9, a dropped SSH link), without the screen; prints like `run`.
     Resume {

@@ -386,6 +386,12 @@ fn describe(event: &Event) -> Option<String> {
         } => match decision {
             Decision::Approved => format!("approval {approval} approved by {by}"),
             Decision::Denied { reason } => format!("approval {approval} denied by {by}: {reason}"),
+            Decision::ApprovedEdited { command } => {
+                format!("approval {approval} approved by {by}, edited to run `{command}`")
+            }
+            Decision::ApprovedPartial { .. } => {
+                format!("approval {approval} approved in part by {by} (some hunks left out)")
+            }
         },
         Event::ChatMessagePosted { role, text } => format!(
             "{}: {text}",
@@ -411,9 +417,3 @@ fn describe(event: &Event) -> Option<String> {
         _ => return None,
     })
 }
-            Decision::ApprovedEdited { command } => {
-                format!("approval {approval} approved by {by}, edited to run `{command}`")
-            }
-            Decision::ApprovedPartial { .. } => {
-                format!("approval {approval} approved in part by {by} (some hunks left out)")
-            }

@@ -97,7 +97,6 @@ pub fn watch(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
-/// The App, loaded from a snapshot of the newest run, and the event id it is current to.
 /// `warroom attach`: the full screen for a database another process owns; chat, decisions
 /// and cancels are queued in its `commands` table as `sender` and the owner carries them out.
 pub fn attach(ctx: &Context, owner: OwnerState, sender: String) -> Result<()> {
@@ -116,6 +115,7 @@ pub fn attach(ctx: &Context, owner: OwnerState, sender: String) -> Result<()> {
     Ok(())
 }
 
+/// The App, loaded from a snapshot of the newest run, and the event id it is current to.
 fn start(ctx: &Context, mode: Mode) -> Result<(App, EventId)> {
     let busy = Duration::from_millis(ctx.config.store.busy_timeout_ms);
     let reader = Reader::open(&ctx.paths.db, busy).map_err(|e| eyre!("{e}"))?;

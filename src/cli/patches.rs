@@ -117,9 +117,8 @@ pub fn decide(
         });
     };
     let verb = match &decision {
-        Decision::Approved => "approve",
-        _ => "approve",
         Decision::Denied { .. } => "deny",
+        _ => "approve",
     };
     let subject = subject_words(&asked.subject);
     let grant = match (&asked.subject, &decision, always) {

@@ -158,3 +158,56 @@ fn observing_events_tracks_the_current_run() {
     );
     assert_eq!(state.current, Some((RunId(1), RunState::Done)));
 }
+
+fn resume(state: &CoreState, run: Option<i64>) -> Vec<Effect> {
+    plan(
+        state,
+        &Command::ResumeRun { run: run.map(RunId) },
+        &no_tasks,
+        &never_pending,
+        "owner",
+    )
+}
+
+#[test]
+fn the_war_room_opening_resumes_an_unfinished_run_and_is_silent_otherwise() {
+    let unfinished = CoreState {
+        current: Some((RunId(3), RunState::Working)),
+        ..CoreState::default()
+    };
+    assert_eq!(resume(&unfinished, None), vec![Effect::Resume(RunId(3))]);
+    let finished = CoreState {
+        current: Some((RunId(3), RunState::Done)),
+        ..CoreState::default()
+    };
+    assert_eq!(resume(&finished, None), Vec::new());
+    assert_eq!(resume(&CoreState::default(), None), Vec::new());
+    let live = CoreState {
+        live: Some(RunId(3)),
+        ..unfinished.clone()
+    };
+    assert_eq!(resume(&live, None), Vec::new(), "already running here");
+}
+
+#[test]
+fn resuming_a_named_run_that_cannot_be_resumed_says_why_in_its_log() {
+    let no_team = CoreState {
+        current: Some((RunId(3), RunState::Blocked)),
+        no_team: Some("no model answers".into()),
+        ..CoreState::default()
+    };
+    let effects = resume(&no_team, Some(3));
+    let [Effect::Append(RunId(3), Event::LogLine { text, .. })] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(text, "run 3 cannot be resumed: no model answers");
+    let done = CoreState {
+        current: Some((RunId(3), RunState::Done)),
+        ..CoreState::default()
+    };
+    let effects = resume(&done, Some(3));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Append(_, Event::LogLine { text, .. })] if text.ends_with("it has finished")),
+        "{effects:?}"
+    );
+}

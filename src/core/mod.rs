@@ -60,9 +60,9 @@ pub enum Effect {
     Forward(RunId, RunInput),
     /// Take an applied patch back out of the working tree.
     Rollback(PatchId),
-}
     /// Pick up an unfinished run whose process ended.
     Resume(RunId),
+}
 
 /// Decides what a command does. `tasks` gives the tasks of a run (for cancelling subtrees);
 /// `pending` says whether an approval still waits.
@@ -110,7 +110,6 @@ pub fn plan(
                 }],
             },
         },
-        Command::SendChat { text } if live(state).is_some() => match live(state) {
         Command::ResumeRun { run } => {
             let Some((run, run_state)) = run
                 .map(|r| (r, state.current.filter(|c| c.0 == r).map(|c| c.1)))
@@ -142,6 +141,7 @@ pub fn plan(
                 vec![Effect::Resume(run)]
             }
         }
+        Command::SendChat { text } if live(state).is_some() => match live(state) {
             Some(run) => vec![Effect::Forward(run, RunInput::Chat { text: text.clone() })],
             None => Vec::new(),
         },
@@ -260,6 +260,10 @@ pub fn plan(
 }
 
 /// The run with a live team, if it is the current one and has not ended.
+fn command_names_run(command: &Command) -> bool {
+    matches!(command, Command::ResumeRun { run: Some(_) })
+}
+
 fn live(state: &CoreState) -> Option<RunId> {
     state.live.filter(|run| {
         state
@@ -269,10 +273,6 @@ fn live(state: &CoreState) -> Option<RunId> {
 }
 
 /// Folds a committed event into the core's state.
-fn command_names_run(command: &Command) -> bool {
-    matches!(command, Command::ResumeRun { run: Some(_) })
-}
-
 pub fn observe(state: &mut CoreState, run: RunId, event: &Event) {
     if matches!(event, Event::RunFinished { .. }) && state.live == Some(run) {
         state.live = None;
@@ -541,15 +541,6 @@ async fn perform(
             }
         }
         Effect::Rollback(patch) => rollback(&store, state, patch).await,
-    }
-    Ok(())
-}
-
-/// Takes an applied patch back out of the working tree and records it in the patch's run.
-async fn rollback(store: &Store, state: &CoreState, patch: PatchId) {
-    let busy = Duration::from_secs(5);
-    let db = store.paths().db.clone();
-    let repo = store.paths().repo.clone();
         Effect::Resume(run) => resume(driver, state, run).await?,
     }
     Ok(())
@@ -597,10 +588,19 @@ async fn resume(driver: &mut Driver, state: &mut CoreState, run: RunId) -> Resul
             };
             let _ = handle.tx.send(input).await;
         }
-    let done = tokio::task::spawn_blocking(move || -> Result<(RunId, Vec<String>), String> {
+    }
     driver.runs.insert(run, handle);
     state.current = Some((run, run_state));
     state.live = Some(run);
+    Ok(())
+}
+
+/// Takes an applied patch back out of the working tree and records it in the patch's run.
+async fn rollback(store: &Store, state: &CoreState, patch: PatchId) {
+    let busy = Duration::from_secs(5);
+    let db = store.paths().db.clone();
+    let repo = store.paths().repo.clone();
+    let done = tokio::task::spawn_blocking(move || -> Result<(RunId, Vec<String>), String> {
         let reader = Reader::open(&db, busy).map_err(|e| e.to_string())?;
         let row = reader
             .patch(patch)

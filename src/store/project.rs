@@ -165,9 +165,8 @@ pub(super) fn apply(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<(
             by,
         } => {
             let status = match decision {
-                Decision::Approved => "approved",
-                _ => "approved",
                 Decision::Denied { .. } => "denied",
+                _ => "approved",
             };
             // The first decision wins; a later one leaves the row as it is.
             tx.prepare_cached(
@@ -270,8 +269,8 @@ pub(super) fn apply(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<(
         | Event::TestsRan { .. }
         | Event::AgentInput { .. }
         | Event::ContextUpdated { .. }
-        | Event::StepRecorded { .. }
         | Event::RunResumed { .. }
+        | Event::StepRecorded { .. }
         | Event::MemoryInjected { .. }
         | Event::AgentStalled { .. }
         | Event::ErrorRaised { .. } => {}

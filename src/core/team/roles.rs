@@ -84,12 +84,12 @@ async fn observe(shared: &Arc<Shared>, job: &Job) -> TaskOutcome {
             Ok::<_, String>(profile)
         })
         .await;
-    let has_tests = profile.test.is_some();
-    let description = profile.describe().join("\n");
     let profile = match detected {
         Ok(profile) => profile,
         Err(why) => return TaskOutcome::Failed(why),
     };
+    let has_tests = profile.test.is_some();
+    let description = profile.describe().join("\n");
     *lock(&shared.profile) = Some(profile);
     if !has_tests {
         return TaskOutcome::NeedsHelp(format!(
@@ -152,11 +152,11 @@ async fn observe(shared: &Arc<Shared>, job: &Job) -> TaskOutcome {
     if !findings.is_empty() {
         found.push_str(&format!("\n\nThe observer's notes:\n{findings}"));
     }
-    lock(&shared.findings).push(found);
-    TaskOutcome::Done(format!(
     let found = shared
         .step(Some(job.task), "finding", async { found })
         .await;
+    lock(&shared.findings).push(found);
+    TaskOutcome::Done(format!(
         "{} failing, {} passing before any change",
         baseline.run.failed.len(),
         baseline.run.passed.len()
@@ -262,8 +262,6 @@ async fn fix(shared: &Arc<Shared>, job: &Job, worktree: &Arc<Worktree>) -> TaskO
     ))
 }
 
-/// The verifier's run on a patch, as a child task of the fix.
-async fn verify_patch(
 /// Tells what detection found (`RepoDetected`).
 async fn announce_profile(shared: &Shared, profile: &detect::RepoProfile) {
     let mut sources = Vec::new();
@@ -317,6 +315,8 @@ async fn propose(
     Ok(Some((patch, diff, files)))
 }
 
+/// The verifier's run on a patch, as a child task of the fix.
+async fn verify_patch(
     shared: &Arc<Shared>,
     job: &Job,
     attempt: u32,

@@ -266,3 +266,25 @@ fn binary_sniffing_and_cutting() {
     assert_eq!(cut("héllo", 2), ("h", 5));
     assert_eq!(cut("hello", 9), ("hello", 0));
 }
+
+#[test]
+fn temp_files_a_killed_write_left_are_removed_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("src/.git")).unwrap();
+    std::fs::write(root.join("src/app.py"), "x").unwrap();
+    std::fs::write(root.join(format!("src/.app.py{TEMP_MARK}4242-0")), "half").unwrap();
+    std::fs::write(root.join(format!(".top{TEMP_MARK}1-3")), "half").unwrap();
+    // Inside a .git folder nothing is touched.
+    std::fs::write(root.join(format!("src/.git/x{TEMP_MARK}1-1")), "git's").unwrap();
+    let removed = remove_stale_temps(root);
+    assert_eq!(
+        removed,
+        vec![
+            format!(".top{TEMP_MARK}1-3"),
+            format!("src/.app.py{TEMP_MARK}4242-0")
+        ]
+    );
+    assert!(root.join("src/app.py").exists());
+    assert!(root.join(format!("src/.git/x{TEMP_MARK}1-1")).exists());
+}
