@@ -210,8 +210,8 @@ fn set_errors_name_the_argument() {
             "theme.color=never",
             "--set theme.color=never: theme: unknown section \"theme\", expected one of \
              \"store\", \"ui\", \"watch\", \"log\", \"budget\", \"router\", \"cache\", \
-             \"team\", \"sentinel\", \"sandbox\", \"approvals\", \"repo\", \"repo_watch\", \
-             \"providers\", \"roles\", \"pricing\"",
+             \"team\", \"sentinel\", \"sandbox\", \"approvals\", \"repo\", \"memory\", \
+             \"repo_watch\", \"providers\", \"roles\", \"pricing\"",
         ),
         (
             "ui.color",
