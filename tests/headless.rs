@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use fake_openai::FakeOpenAi;
 use support::TempRepo;
-use team_harness::{CALC, CALC_FIXED, GOAL, brain, dump, fixing_analyst, fixture, git, position};
+use team_harness::{CALC, CALC_FIXED, GOAL, brain, dump, fixing_analyst, git, position};
 use warroom::paths::RepoPaths;
 use warroom::protocol::{ApprovalSubject, Decision, Event, Record, RunState};
 use warroom::store::Reader;
@@ -29,19 +29,7 @@ const HANG_GUARD: Duration = Duration::from_secs(120);
 
 /// A temp git repository with the Python project committed and a config naming `base_url`.
 fn project(base_url: &str, extra: &str) -> TempRepo {
-    let repo = TempRepo::new();
-    fixture(&repo.repo);
-    let paths = RepoPaths::new(&repo.repo).unwrap();
-    std::fs::create_dir_all(paths.config.parent().unwrap()).unwrap();
-    std::fs::write(
-        &paths.config,
-        format!(
-            "[providers.fake]\nkind = \"openai\"\nbase_url = \"{base_url}\"\n\n[roles.default]\n\
-             models = [\"fake/m\"]\n\n[cache]\nenabled = false\n\n{extra}"
-        ),
-    )
-    .unwrap();
-    repo
+    team_harness::configured_project(base_url, extra)
 }
 
 /// Runs the binary with `--repo` and `args`, stdin not a terminal; waits for it to exit.

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use fake_openai::{FakeOpenAi, Reply, Seen};
 use serde_json::json;
 use support::TempRepo;
-use team_harness::{CALC_FIXED, FIX_DIFF, GOAL, brain, dump, fixture, git};
+use team_harness::{CALC_FIXED, FIX_DIFF, GOAL, brain, configured_project, dump, git};
 use warroom::core::team::drive::{INTERRUPTED, LOST};
 use warroom::paths::RepoPaths;
 use warroom::protocol::{
@@ -57,22 +57,13 @@ fn tracing_analyst(seen: &Seen) -> Reply {
 /// The project, with room for extra attempts: a scripted analyst told that its edit was
 /// interrupted sends the same edit again, which the agent's repeat guard may count against it.
 fn project(base_url: &str) -> TempRepo {
-    let repo = TempRepo::new();
-    fixture(&repo.repo);
+    let repo = configured_project(
+        base_url,
+        "[approvals]\napply = \"ask\"\n\n[team]\nmax_attempts = 8\n",
+    );
     std::fs::write(repo.repo.join(".gitignore"), "trace.txt\n").unwrap();
     git(&repo.repo, &["add", "-A"]);
     git(&repo.repo, &["commit", "-q", "-m", "ignore the trace"]);
-    let paths = RepoPaths::new(&repo.repo).unwrap();
-    std::fs::create_dir_all(paths.config.parent().unwrap()).unwrap();
-    std::fs::write(
-        &paths.config,
-        format!(
-            "[providers.fake]\nkind = \"openai\"\nbase_url = \"{base_url}\"\n\n[roles.default]\n\
-             models = [\"fake/m\"]\n\n[cache]\nenabled = false\n\n[approvals]\napply = \"ask\"\n\n\
-             [team]\nmax_attempts = 8\n"
-        ),
-    )
-    .unwrap();
     repo
 }
 

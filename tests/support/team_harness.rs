@@ -315,6 +315,24 @@ pub fn dump(events: &[Record]) -> String {
         .join("\n")
 }
 
+/// A temp git repository with the Python project committed and a `.warroom/config.toml` that
+/// points every role at the server at `base_url` (no response cache), plus `extra` config.
+pub fn configured_project(base_url: &str, extra: &str) -> crate::support::TempRepo {
+    let repo = crate::support::TempRepo::new();
+    fixture(&repo.repo);
+    let paths = RepoPaths::new(&repo.repo).unwrap();
+    std::fs::create_dir_all(paths.config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &paths.config,
+        format!(
+            "[providers.fake]\nkind = \"openai\"\nbase_url = \"{base_url}\"\n\n[roles.default]\n\
+             models = [\"fake/m\"]\n\n[cache]\nenabled = false\n\n{extra}"
+        ),
+    )
+    .unwrap();
+    repo
+}
+
 /// The Python project, committed.
 pub fn fixture(repo: &Path) {
     std::fs::create_dir_all(repo.join("tests")).unwrap();

@@ -402,25 +402,20 @@ impl Journal {
 
     /// The values of every recorded step called `label`, in the order of their tasks.
     pub fn step_values(&self, label: &str) -> Vec<String> {
-        let mut keys: Vec<&Option<TaskId>> = self.steps.keys().collect();
-        keys.sort();
-        keys.into_iter()
-            .flat_map(|k| self.steps[k].iter())
-            .filter(|s| s.label == label)
-            .map(|s| s.value.clone())
-            .collect()
+        self.values_where(label, |_| true)
     }
 
     /// Like [`Journal::step_values`], only from tasks that are done (they will not run again).
     pub fn step_values_of_done(&self, label: &str) -> Vec<String> {
-        let mut keys: Vec<&Option<TaskId>> = self
-            .steps
-            .keys()
-            .filter(|k| {
-                k.and_then(|t| self.tasks.get(&t))
-                    .is_some_and(|t| t.status == TaskStatus::Done)
-            })
-            .collect();
+        self.values_where(label, |scope| {
+            scope
+                .and_then(|t| self.tasks.get(&t))
+                .is_some_and(|t| t.status == TaskStatus::Done)
+        })
+    }
+
+    fn values_where(&self, label: &str, keep: impl Fn(&Option<TaskId>) -> bool) -> Vec<String> {
+        let mut keys: Vec<&Option<TaskId>> = self.steps.keys().filter(|k| keep(k)).collect();
         keys.sort();
         keys.into_iter()
             .flat_map(|k| self.steps[k].iter())
