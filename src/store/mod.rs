@@ -11,6 +11,7 @@ pub mod cache;
 mod grants;
 mod health;
 mod lock;
+mod log_kind;
 pub mod memory;
 mod patches;
 mod project;
@@ -33,6 +34,7 @@ pub use health::{ErrorRow, ProviderHealth, percentile};
 pub use lock::{OwnerLock, OwnerState, probe as probe_owner};
 pub use memory::{FtsHit, MemoryEntry, VectorHits, VectorIndex, VectorWriter};
 pub use patches::{PatchRow, PatchState, diff_line_counts};
+pub use log_kind::LogKind;
 pub use reader::{
     AgentRow, ApprovalRow, ChatRow, LogFilter, MemoryRow, Page, Reader, RunRow, RunSnapshot,
     SkippedRow, TaskRow,

@@ -13,7 +13,7 @@ use crate::protocol::{
     Record, RunId, RunState, TaskId, TaskStatus,
 };
 
-use super::{StoreError, from_tag, schema};
+use super::{LogKind, StoreError, from_tag, schema};
 
 /// A read-only view of a database.
 pub struct Reader {
@@ -154,6 +154,8 @@ pub struct LogFilter {
     pub agent: Option<AgentId>,
     /// Only lines at least this severe.
     pub min_level: Option<LogLevel>,
+    /// Only lines of this sort.
+    pub kind: Option<LogKind>,
 }
 
 /// Everything a screen needs to draw a run, read in one transaction.
@@ -269,12 +271,15 @@ impl Reader {
     ) -> Result<Page, StoreError> {
         let before = before.map_or(i64::MAX, |b| b.0);
         let level = filter.min_level.map_or(0, LogLevel::as_i64);
+        let kind = filter
+            .kind
+            .map_or(String::new(), |k| format!(" AND {}", k.sql()));
         let page = match filter.agent {
             Some(agent) => {
                 let sql = format!(
                     "SELECT {EVENT_COLUMNS} FROM events INDEXED BY events_run_agent
                      WHERE run_id = ?1 AND agent = ?2 AND agent IS NOT NULL AND id < ?3
-                       AND level IS NOT NULL AND level >= ?4
+                       AND level IS NOT NULL AND level >= ?4{kind}
                      ORDER BY id DESC LIMIT ?5"
                 );
                 self.page(
@@ -286,7 +291,7 @@ impl Reader {
             None => {
                 let sql = format!(
                     "SELECT {EVENT_COLUMNS} FROM events INDEXED BY events_run_log
-                     WHERE run_id = ?1 AND level IS NOT NULL AND id < ?2 AND level >= ?3
+                     WHERE run_id = ?1 AND level IS NOT NULL AND id < ?2 AND level >= ?3{kind}
                      ORDER BY id DESC LIMIT ?4"
                 );
                 self.page(&sql, params![run.0, before, level, limit as i64], true)?

@@ -363,6 +363,7 @@ fn log_lines_page_backwards_with_filters() {
     let agent1 = LogFilter {
         agent: Some(AgentId(1)),
         min_level: None,
+        ..LogFilter::default()
     };
     assert_eq!(
         text(&reader.log_lines(run, agent1, None, 3).unwrap()),
@@ -371,6 +372,7 @@ fn log_lines_page_backwards_with_filters() {
     let errors = LogFilter {
         agent: None,
         min_level: Some(LogLevel::Error),
+        ..LogFilter::default()
     };
     assert_eq!(
         text(&reader.log_lines(run, errors, None, 3).unwrap()),

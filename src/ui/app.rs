@@ -9,6 +9,7 @@ mod inbox;
 #[cfg(test)]
 mod inspect;
 mod keys;
+mod logs_keys;
 mod mode;
 mod submit;
 

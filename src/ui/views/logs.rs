@@ -1,16 +1,17 @@
 //! The logs as a bounded window: at most `capacity` lines of the run's log held in memory,
 //! never the whole log. Live lines append at the bottom (streamed model deltas of one call
-//! join one line); scrolling back asks for older pages (`LogRequest`) and prepends them,
-//! dropping from the bottom; following again replaces the window with the newest page. Each
-//! line is cleaned once, here, so drawing never sees an escape sequence. Pure: no IO.
+//! join one line, even while several agents stream at once); scrolling back asks for older
+//! pages (`LogRequest`) and prepends them, dropping from the bottom; following again replaces
+//! the window with the newest page. A filter (agent, level, kind) applies to live lines and
+//! to the pages alike; changing it reloads the window. Each line is cleaned once
+//! (`log_entry`), so drawing never sees an escape sequence. Pure: no IO.
 
 use std::collections::VecDeque;
 
-use crate::protocol::{AgentId, Event, EventId, LlmCallId, LogLevel, Millis, Record, RunId};
+use crate::protocol::{Event, EventId, LlmCallId, Record, RunId};
 use crate::store::{LogFilter, Page};
 
-use super::super::text::{self, MAX_LINE_CHARS};
-use super::log_text::describe;
+pub use super::log_entry::LogEntry;
 
 /// A page of log lines the screen asks the run loop to read from the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,80 +26,6 @@ pub struct LogRequest {
     pub limit: usize,
 }
 
-/// One line of the window, cleaned for display.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogEntry {
-    /// The (first) event of the line.
-    pub id: EventId,
-    /// When it happened.
-    pub at: Millis,
-    /// Its severity.
-    pub level: LogLevel,
-    /// Who logged it, `None` for warroom itself.
-    pub agent: Option<AgentId>,
-    /// The cleaned words, at most [`MAX_LINE_CHARS`] characters.
-    pub text: String,
-    /// The raw size in bytes, when the words were cut.
-    pub cut_from: Option<usize>,
-    chars: usize,
-    raw_bytes: usize,
-    stream: Option<LlmCallId>,
-    starts_run: bool,
-}
-
-impl LogEntry {
-    /// The line for `record`, `None` if the logs pane does not show its event.
-    pub fn from_record(record: &Record) -> Option<LogEntry> {
-        let described = describe(&record.event)?;
-        let cleaned = if described.stream.is_some() {
-            text::clean_fragment(&described.text, MAX_LINE_CHARS)
-        } else {
-            text::clean_line(&described.text, MAX_LINE_CHARS)
-        };
-        let raw_bytes = described.text.len();
-        Some(LogEntry {
-            id: record.id,
-            at: record.at,
-            level: described.level,
-            agent: record.event.agent(),
-            chars: cleaned.text.chars().count(),
-            cut_from: cleaned.truncated.then_some(raw_bytes),
-            text: cleaned.text,
-            raw_bytes,
-            stream: described.stream,
-            starts_run: matches!(record.event, Event::RunStarted { .. }),
-        })
-    }
-
-    /// Joins the next delta of the same model call onto this line.
-    fn absorb(&mut self, next: &Record) -> bool {
-        let Event::LlmDelta {
-            call, text: raw, ..
-        } = &next.event
-        else {
-            return false;
-        };
-        if self.stream != Some(*call) || self.agent != next.event.agent() {
-            return false;
-        }
-        self.raw_bytes += raw.len();
-        if self.cut_from.is_none() {
-            let room = MAX_LINE_CHARS.saturating_sub(self.chars);
-            let cleaned = text::clean_fragment(raw, room.max(1));
-            if room == 0 || cleaned.truncated {
-                self.cut_from = Some(self.raw_bytes);
-            }
-            if room > 0 {
-                self.chars += cleaned.text.chars().count();
-                self.text.push_str(&cleaned.text);
-            }
-        } else {
-            self.cut_from = Some(self.raw_bytes);
-        }
-        true
-    }
-}
-
 /// The window over the run's log.
 #[derive(Debug, Clone)]
 pub struct LogsView {
@@ -111,7 +38,12 @@ pub struct LogsView {
     unseen: usize,
     in_flight: Option<LogRequest>,
     held: VecDeque<Record>,
+    /// Model calls still streaming, with the sequence number of their line.
+    open: Vec<(LlmCallId, i64)>,
 }
+
+/// The most model calls joined at once; an older stream's next delta starts a new line.
+const MAX_OPEN_STREAMS: usize = 32;
 
 impl LogsView {
     /// An empty window of at most `capacity` lines.
@@ -126,6 +58,7 @@ impl LogsView {
             unseen: 0,
             in_flight: None,
             held: VecDeque::new(),
+            open: Vec::new(),
         }
     }
 
@@ -191,6 +124,36 @@ impl LogsView {
         Some(request)
     }
 
+    /// The filter lines pass.
+    pub fn filter(&self) -> LogFilter {
+        self.filter
+    }
+
+    /// Shows only lines passing `filter`: the window empties and the newest page of matching
+    /// lines is asked for (`None` without a run, or when the filter did not change).
+    pub fn set_filter(&mut self, filter: LogFilter, run: Option<RunId>) -> Option<LogRequest> {
+        if filter == self.filter {
+            return None;
+        }
+        self.filter = filter;
+        self.base += self.lines.len() as i64;
+        self.lines.clear();
+        self.open.clear();
+        self.held.clear();
+        self.detached = false;
+        self.unseen = 0;
+        self.has_older = false;
+        self.in_flight = None;
+        let request = LogRequest {
+            run: run?,
+            filter,
+            before: None,
+            limit: self.capacity,
+        };
+        self.in_flight = Some(request.clone());
+        Some(request)
+    }
+
     /// Takes in a page the run loop read for `request`; returns whether the window changed.
     pub fn on_page(&mut self, request: &LogRequest, page: &Page) -> bool {
         if self.in_flight.as_ref() != Some(request) {
@@ -244,6 +207,11 @@ impl LogsView {
         (self.capacity / 4).clamp(1, 500)
     }
 
+    /// Lines are asked for this many at a time when scrolling back.
+    pub fn page_len(&self) -> usize {
+        self.page_size()
+    }
+
     fn passes(&self, record: &Record) -> bool {
         let agent_ok = self
             .filter
@@ -253,7 +221,8 @@ impl LogsView {
             .filter
             .min_level
             .is_none_or(|min| record.event.log_level().is_some_and(|l| l >= min));
-        agent_ok && level_ok
+        let kind_ok = self.filter.kind.is_none_or(|k| k.matches(&record.event));
+        agent_ok && level_ok && kind_ok
     }
 
     /// The run's first event has nothing before it.
@@ -262,12 +231,30 @@ impl LogsView {
     }
 
     fn append(&mut self, record: &Record) {
-        if let Some(last) = self.lines.back_mut() {
-            if last.absorb(record) {
+        if let Event::LlmDelta { call, .. } = &record.event {
+            let line = self
+                .open
+                .iter()
+                .find(|(c, _)| c == call)
+                .map(|(_, seq)| seq - self.base);
+            let entry = line
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| self.lines.get_mut(i));
+            if entry.is_some_and(|e| e.absorb(record)) {
                 return;
             }
         }
+        if let Event::LlmCallEnded { call, .. } = &record.event {
+            self.open.retain(|(c, _)| c != call);
+        }
         if let Some(entry) = LogEntry::from_record(record) {
+            if let Some(call) = entry.stream() {
+                self.open.retain(|(c, _)| *c != call);
+                if self.open.len() >= MAX_OPEN_STREAMS {
+                    self.open.remove(0);
+                }
+                self.open.push((call, self.base + self.lines.len() as i64));
+            }
             self.lines.push_back(entry);
         }
         while self.lines.len() > self.capacity {
@@ -280,11 +267,20 @@ impl LogsView {
     fn prepend(&mut self, before: EventId, limit: usize, page: &Page) {
         let oldest = self.lines.front().map_or(before, |e| e.id.min(before));
         let mut older: VecDeque<LogEntry> = VecDeque::new();
+        let mut open: Vec<(LlmCallId, usize)> = Vec::new();
         for record in page.records.iter().filter(|r| r.id < oldest) {
-            if older.back_mut().is_some_and(|last| last.absorb(record)) {
-                continue;
+            if let Event::LlmDelta { call, .. } = &record.event {
+                let line = open.iter().find(|(c, _)| c == call).map(|(_, i)| *i);
+                let entry = line.and_then(|i| older.get_mut(i));
+                if entry.is_some_and(|e| e.absorb(record)) {
+                    continue;
+                }
             }
             if let Some(entry) = LogEntry::from_record(record) {
+                if let Some(call) = entry.stream() {
+                    open.retain(|(c, _)| *c != call);
+                    open.push((call, older.len()));
+                }
                 older.push_back(entry);
             }
         }
@@ -310,6 +306,7 @@ impl LogsView {
     fn replace(&mut self, limit: usize, page: &Page) {
         self.base += self.lines.len() as i64;
         self.lines.clear();
+        self.open.clear();
         self.detached = false;
         self.unseen = 0;
         self.has_older = false;

@@ -14,9 +14,12 @@
 //! - [`tree`]: flattening a parent-linked forest, shared by agents and tasks.
 
 pub mod agents;
+pub mod ansi;
 pub mod approvals;
 pub mod chat;
 pub mod diff;
+pub mod log_entry;
+pub mod log_search;
 pub mod log_text;
 pub mod logs;
 pub mod memory;
