@@ -328,3 +328,71 @@ async fn a_run_killed_at_twenty_points_resumes_to_the_end_without_doing_anything
         Event::ApprovalDecided { approval: a, .. } if Some(a.0) == approval
     )));
 }
+
+/// The war room opening on a repository whose last run was killed picks it up on screen: the
+/// apply approval asked before the kill is still waiting, a key approves it, and the fix
+/// reaches the working tree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_war_room_picks_up_a_killed_run_with_its_pending_approval() {
+    let server = FakeOpenAi::start(brain(team_harness::fixing_analyst)).await;
+    let repo = configured_project(&server.base_url(), "[approvals]\napply = \"ask\"\n");
+    let db = RepoPaths::new(&repo.repo).unwrap().db;
+    let log = repo.dir.path().join("stderr.log");
+    let mut child = spawn(&repo, &["run", GOAL, "--json", "--approve", "ask"], &log);
+    let began = Instant::now();
+    let approval = loop {
+        if let Some(id) = pending_apply(&db) {
+            break id;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before asking; stderr:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        assert!(began.elapsed() < HANG_GUARD, "no approval was asked");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let env: Vec<(&str, String)> = repo.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let tmux = support::Tmux::start("resume", 120, 40, &repo.repo, &env);
+    tmux.type_text(&format!(
+        "{} --repo {}",
+        support::warroom(),
+        repo.repo.display()
+    ));
+    tmux.keys(&["Enter"]);
+    let screen = tmux
+        .wait_until(HANG_GUARD, |s| s.contains("a approve"))
+        .unwrap_or_else(|s| panic!("the resumed run shows no pending approval:\n{s}"));
+    assert!(screen.contains("run 1"), "{screen}");
+    tmux.keys(&["a"]);
+    tmux.wait_until(HANG_GUARD, |s| s.contains("done"))
+        .unwrap_or_else(|s| panic!("the approved patch was not applied:\n{s}"));
+    tmux.keys(&["q"]);
+    assert_eq!(
+        std::fs::read_to_string(repo.repo.join("calc.py")).unwrap(),
+        CALC_FIXED
+    );
+    let all = events(&db);
+    let asked = all
+        .iter()
+        .filter(|r| matches!(r.event, Event::ApprovalRequested { .. }))
+        .count();
+    assert_eq!(
+        asked,
+        1,
+        "the approval was not asked again:\n{}",
+        dump(&all)
+    );
+    assert!(all.iter().any(|r| matches!(
+        &r.event,
+        Event::ApprovalDecided { approval: a, .. } if a.0 == approval
+    )));
+    assert!(
+        all.iter()
+            .any(|r| matches!(r.event, Event::RunResumed { .. }))
+    );
+}
