@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::protocol::EventId;
 use crate::store::{OwnerState, Reader, RunSnapshot, probe_owner};
 use crate::ui::run::{Exit, Feed};
-use crate::ui::{App, Mode, UiOptions, terminal};
+use crate::ui::{App, Keymap, Mode, UiOptions, terminal};
 
 /// `warroom`: owns the database, runs the core, shows the latest run.
 pub fn war_room(ctx: &Context) -> Result<()> {
@@ -122,6 +122,7 @@ fn start(ctx: &Context, mode: Mode) -> Result<(App, EventId)> {
     let options = ui_options(&ctx.config);
     let (snapshot, after) = load_latest(&reader, options.log_window)?;
     let mut app = App::new(mode, options);
+    app.set_keys(Keymap::from_config(&ctx.config.keys).map_err(|e| eyre!("{e}"))?);
     app.load(snapshot);
     if let Mode::Watch { owner } | Mode::Attach { owner } = mode {
         app.set_owner(owner);
@@ -146,7 +147,9 @@ fn load_latest(reader: &Reader, log_lines: usize) -> Result<(Option<RunSnapshot>
 
 async fn screen(app: &mut App, ctx: &Context, feed: Feed, after: EventId) -> Result<Exit> {
     let busy = Duration::from_millis(ctx.config.store.busy_timeout_ms);
-    let mut tui = terminal::enter().map_err(|e| eyre!("cannot take the terminal: {e}"))?;
+    // The mouse is the owner's and attach's; a read-only watcher leaves it to the terminal.
+    let mouse = ctx.config.ui.mouse && !matches!(feed, Feed::Watch { .. });
+    let mut tui = terminal::enter(mouse).map_err(|e| eyre!("cannot take the terminal: {e}"))?;
     let _restore = terminal::RestoreOnDrop;
     let exit = crate::ui::run::run(&mut tui, app, &ctx.paths.db, busy, feed, after).await;
     terminal::restore();

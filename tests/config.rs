@@ -196,6 +196,7 @@ fn every_key_changed() -> Config {
     config.store.busy_timeout_ms = 1;
     config.store.heartbeat_ms = 100;
     config.ui.color = ColorChoice::Never;
+    config.ui.mouse = false;
     config.ui.log_timestamps = false;
     config.ui.log_window = 100;
     config.ui.tick_ms = 60_000;

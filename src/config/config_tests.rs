@@ -145,7 +145,8 @@ fn an_unknown_variable_is_named() {
     assert_eq!(
         message,
         "environment variable WARROOM_UI_COLOUR: not a warroom setting, expected one of \
-         WARROOM_UI_COLOR, WARROOM_UI_LOG_TIMESTAMPS, WARROOM_UI_LOG_WINDOW, WARROOM_UI_TICK_MS"
+         WARROOM_UI_COLOR, WARROOM_UI_LOG_TIMESTAMPS, WARROOM_UI_LOG_WINDOW, WARROOM_UI_TICK_MS, \
+         WARROOM_UI_MOUSE"
     );
     let message = load_err(LoadOptions {
         env: env(&[("WARROOM_THEME", "dark")]),
@@ -204,7 +205,7 @@ fn set_errors_name_the_argument() {
         (
             "ui.colour=never",
             "--set ui.colour=never: ui.colour: unknown key \"colour\" in [ui], expected one of \
-             \"color\", \"log_timestamps\", \"log_window\", \"tick_ms\"",
+             \"color\", \"log_timestamps\", \"log_window\", \"tick_ms\", \"mouse\"",
         ),
         (
             "theme.color=never",

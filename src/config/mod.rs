@@ -15,6 +15,7 @@
 //! `StoreOptions` it hands the store.
 
 mod error;
+mod keys;
 mod llm;
 mod overrides;
 mod settings;
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 pub use error::{ConfigError, Origin};
+pub use keys::{KeyList, KeyName, NamedKey, parse_key};
 pub use llm::{
     ANTHROPIC_BASE_URL, ANTHROPIC_KEY_ENV, MAP_SECTIONS, ModelRef, PriceConfig, ProviderConfig,
     ProviderKind, RoleConfig, check_references,

@@ -12,6 +12,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::error::ConfigError;
+use super::keys::KeyList;
 use super::llm::{
     Located, MapLayers, PriceConfig, PriceLayer, ProviderConfig, ProviderLayer, RoleConfig,
     RoleLayer,
@@ -46,6 +47,8 @@ macro_rules! sections {
             pub roles: BTreeMap<String, RoleConfig>,
             /// `[pricing."MODEL"]`: overrides of the built-in prices.
             pub pricing: BTreeMap<String, PriceConfig>,
+            /// `[keys]`: action names mapped to the keys that replace their defaults.
+            pub keys: BTreeMap<String, KeyList>,
         }
 
         impl Default for Config {
@@ -55,6 +58,7 @@ macro_rules! sections {
                     providers: BTreeMap::new(),
                     roles: BTreeMap::new(),
                     pricing: BTreeMap::new(),
+                    keys: BTreeMap::new(),
                 }
             }
         }
@@ -71,6 +75,8 @@ macro_rules! sections {
             roles: BTreeMap<String, Located<RoleLayer>>,
             #[serde(default)]
             pricing: BTreeMap<String, PriceLayer>,
+            #[serde(default)]
+            keys: BTreeMap<String, KeyList>,
         }
 
         impl ConfigLayer {
@@ -80,6 +86,7 @@ macro_rules! sections {
             /// a URL, ...); cross-table references are checked by [`load`](super::load).
             pub fn apply_to(self, config: &mut Config) -> Result<(), ConfigError> {
                 $( self.$section.apply_to(&mut config.$section); )*
+                config.keys.extend(self.keys);
                 let maps = MapLayers {
                     providers: self.providers,
                     roles: self.roles,
@@ -162,6 +169,9 @@ sections! {
         /// How often the status bar's elapsed-time clock redraws while a run is active, in ms
         /// (100..=60000).
         tick_ms: u64 as Bounded<u64, 100, 60_000> = 1000;
+        /// Mouse support (wheel scrolls, click focuses) in the owner's and attached screens;
+        /// `warroom watch` never takes the mouse.
+        mouse: bool = true;
     }
 
     /// `[watch]`: how viewers follow a database that another process owns.

@@ -11,6 +11,7 @@ mod inspect;
 mod keys;
 mod logs_keys;
 mod mode;
+mod mouse;
 mod submit;
 
 use ratatui::Frame;
@@ -19,6 +20,7 @@ use ratatui::layout::Rect;
 use crate::protocol::{Command, Event, Millis, Record, RunId};
 use crate::store::{OwnerState, Page, RunSnapshot, SkippedRow};
 
+use super::keys_config::Keymap;
 use super::layout::{self, Kind};
 use super::panes::agents::AgentsPane;
 use super::panes::chat::ChatPane;
@@ -106,6 +108,10 @@ pub struct App {
     dirty: bool,
     drawn_second: Option<i64>,
     kind: Kind,
+    /// The key table in effect (`[keys]` over the built-in one).
+    keys: Keymap,
+    /// Where the last frame put the panes and tabs (for mouse clicks and the wheel).
+    last_screen: Option<layout::Screen>,
 }
 
 impl App {
@@ -136,6 +142,8 @@ impl App {
             dirty: true,
             drawn_second: None,
             kind: Kind::Wide,
+            keys: Keymap::default(),
+            last_screen: None,
         }
     }
 
@@ -289,10 +297,13 @@ impl App {
         let buf = frame.buffer_mut();
         if layout::too_small(area) {
             too_small::render(buf, area, &self.theme);
+            self.last_screen = None;
             return;
         }
-        let screen = layout::compute(area, self.focus, self.zoomed);
+        let mut screen = layout::compute(area, self.focus, self.zoomed);
+        let waiting_box = layout::side_approvals(&mut screen, self.view.approvals.len());
         self.kind = screen.kind;
+        self.last_screen = Some(screen.clone());
         let theme = self.theme;
         for (pane, rect) in &screen.panes {
             let focused = *pane == self.focus;
@@ -329,6 +340,9 @@ impl App {
         if let Some(strip) = screen.tabs {
             tabs::render(buf, strip, self.focus, &theme);
         }
+        if let Some(rect) = waiting_box {
+            super::panes::side_approvals::render(buf, rect, &self.view, &theme);
+        }
         let mode = self.mode_words();
         let message = match (&self.hint, &self.notice) {
             (Some(hint), _) => Some((hint.as_str(), false)),
@@ -356,7 +370,9 @@ impl App {
         };
         match self.overlay {
             Overlay::None => {}
-            Overlay::Help => self.help.render(buf, main, &self.about(), &theme),
+            Overlay::Help => self
+                .help
+                .render(buf, main, &self.about(), &self.keys, &theme),
             Overlay::ConfirmQuit => confirm::render(buf, main, &self.quit_question(), &theme),
             Overlay::Inbox => {
                 let outcome = self.outcome_words();

@@ -289,7 +289,18 @@ impl Group {
     }
 }
 
-/// What `event` asks for in `context`, if the table has it.
+impl Context {
+    /// The groups consulted in this context, most specific first (the `[keys]` overlay reads
+    /// them too).
+    pub fn groups(self) -> &'static [Group] {
+        Group::for_context(self)
+    }
+}
+
+/// What `event` asks for in `context`, if the built-in table has it. The screen resolves
+/// through `keys_config::Keymap` (this table with the person's `[keys]` over it); the tests
+/// check the two agree.
+#[cfg(test)]
 pub fn resolve(context: Context, event: &KeyEvent) -> Option<KeyAction> {
     Group::for_context(context).iter().find_map(|group| {
         BINDINGS

@@ -1,7 +1,9 @@
 //! Where things go on the screen, by terminal size: wide (>= 120 columns: agents and tasks on
 //! the left, logs in the middle, memory and chat on the right), medium (80-119: two columns),
-//! compact (< 80 columns or a short terminal: one pane at a time under a tab strip), and the
-//! "too small" floor below 40x10. Pure geometry: draws nothing, holds no state.
+//! compact (< 80 columns or a short terminal: one pane at a time under a tab strip), the side
+//! pane (40-60 columns, e.g. a tmux split beside an editor: the compact layout whose first
+//! tab, the family tree, shares its place with the waiting approvals; the status bar stays),
+//! and the "too small" floor below 40x10. Pure geometry: draws nothing, holds no state.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
@@ -39,6 +41,36 @@ pub struct Screen {
 /// Whether `area` is below the floor.
 pub fn too_small(area: Rect) -> bool {
     area.width < MIN_WIDTH || area.height < MIN_HEIGHT
+}
+
+/// The widest terminal that gets the side-pane layout.
+pub const SIDE_MAX_WIDTH: u16 = 60;
+/// The most approval rows the side pane's box shows.
+const SIDE_APPROVAL_ROWS: u16 = 5;
+
+/// The side-pane layout: with the family tree shown in 40-60 columns and `waiting` approvals,
+/// the tree's place is split, the approvals' box below it (up to five rows, never more than
+/// half). Returns the box; leaves `screen` alone when nothing waits or there is no room.
+pub fn side_approvals(screen: &mut Screen, waiting: usize) -> Option<Rect> {
+    if screen.kind != Kind::Compact || screen.status.width > SIDE_MAX_WIDTH || waiting == 0 {
+        return None;
+    }
+    let (_, tree) = screen
+        .panes
+        .iter_mut()
+        .find(|(p, _)| *p == PaneId::Agents)?;
+    let rows = u16::try_from(waiting)
+        .unwrap_or(u16::MAX)
+        .min(SIDE_APPROVAL_ROWS)
+        + 2;
+    let rows = rows.min(tree.height / 2);
+    if rows < 3 {
+        return None;
+    }
+    let [top, bottom] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(rows)]).areas(*tree);
+    *tree = top;
+    Some(bottom)
 }
 
 /// The arrangement for `area`.
@@ -140,5 +172,25 @@ mod tests {
             let tabs = screen.tabs.map_or(0, |t| u32::from(t.width));
             assert_eq!(cells + tabs + u32::from(w), u32::from(w) * u32::from(h));
         }
+    }
+
+    #[test]
+    fn the_side_pane_splits_the_tree_only_when_approvals_wait() {
+        let mut screen = compute(Rect::new(0, 0, 50, 20), PaneId::Agents, false);
+        assert_eq!(side_approvals(&mut screen.clone(), 0), None);
+        let tree = screen.panes[0].1;
+        let box_ = side_approvals(&mut screen, 2).expect("a box");
+        assert_eq!(box_.height, 4);
+        assert_eq!(screen.panes[0].1.height + box_.height, tree.height);
+        assert_eq!(box_.bottom(), tree.bottom());
+        // Many waiting: five rows at most; other panes, wider terminals: no box.
+        let mut many = compute(Rect::new(0, 0, 60, 30), PaneId::Agents, false);
+        assert_eq!(side_approvals(&mut many, 500).map(|r| r.height), Some(7));
+        let mut logs = compute(Rect::new(0, 0, 50, 20), PaneId::Logs, false);
+        assert_eq!(side_approvals(&mut logs, 3), None);
+        let mut wide = compute(Rect::new(0, 0, 70, 20), PaneId::Agents, false);
+        assert_eq!(side_approvals(&mut wide, 3), None);
+        let mut tiny = compute(Rect::new(0, 0, 40, 10), PaneId::Agents, false);
+        assert!(side_approvals(&mut tiny, 3).is_some_and(|r| r.height >= 3));
     }
 }

@@ -19,6 +19,7 @@
 mod app;
 mod format;
 mod keymap;
+mod keys_config;
 mod layout;
 pub mod notify;
 mod panes;
@@ -29,6 +30,7 @@ mod theme;
 pub mod views;
 
 pub use app::{Action, App, Mode, UiOptions};
+pub use keys_config::{Keymap, KeysError};
 pub use views::logs::LogRequest;
 
 #[cfg(test)]
@@ -49,3 +51,5 @@ mod inbox_snapshot_tests;
 mod inbox_tests;
 #[cfg(test)]
 mod snapshot_tests;
+#[cfg(test)]
+mod terminal_tests;

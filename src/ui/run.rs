@@ -178,6 +178,14 @@ pub async fn run(
                         }
                     }
                 }
+                Some(Ok(TermEvent::Mouse(mouse))) => {
+                    for action in app.on_mouse(mouse) {
+                        if let Action::FetchLogs(request) = action {
+                            let _ = queries.send(Query::LogPage(request));
+                        }
+                    }
+                }
+                // ratatui clears and redraws every cell when the size changed.
                 Some(Ok(TermEvent::Resize(_, _))) => force = true,
                 Some(Ok(_)) => {}
                 Some(Err(e)) => app.notice(format!("terminal input error: {e}")),

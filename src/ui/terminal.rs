@@ -1,11 +1,13 @@
-//! Taking the terminal and giving it back: raw mode, the alternate screen and the cursor.
-//! Restoring is idempotent and is also done by the panic hook (before color-eyre prints its
-//! report) and on SIGTERM/SIGHUP, so the person's shell is never left broken. Owns nothing
+//! Taking the terminal and giving it back: raw mode, the alternate screen, the cursor and
+//! (when asked for) mouse capture. Restoring is idempotent and is also done by the panic hook
+//! (before color-eyre prints its report) and after SIGTERM/SIGHUP/SIGINT (the run loop returns
+//! and the screen's guard restores), so the person's shell is never left broken. Owns nothing
 //! else: what is drawn belongs to the App.
 
 use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::{cursor, execute, terminal};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -14,9 +16,11 @@ use ratatui::backend::CrosstermBackend;
 pub type Tui = Terminal<CrosstermBackend<Stdout>>;
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+static MOUSE: AtomicBool = AtomicBool::new(false);
 
-/// Enters raw mode and the alternate screen and hides the cursor.
-pub fn enter() -> io::Result<Tui> {
+/// Enters raw mode and the alternate screen, hides the cursor and, with `mouse`, reports
+/// mouse events (wheel and clicks).
+pub fn enter(mouse: bool) -> io::Result<Tui> {
     terminal::enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
     let mut stdout = io::stdout();
@@ -24,16 +28,26 @@ pub fn enter() -> io::Result<Tui> {
         restore();
         return Err(e);
     }
+    if mouse {
+        MOUSE.store(true, Ordering::SeqCst);
+        if let Err(e) = execute!(stdout, EnableMouseCapture) {
+            restore();
+            return Err(e);
+        }
+    }
     Terminal::new(CrosstermBackend::new(stdout)).inspect_err(|_| restore())
 }
 
-/// Leaves the alternate screen, shows the cursor and turns raw mode off. Safe to call twice
-/// and from a panic hook.
+/// Turns mouse reporting off, leaves the alternate screen, shows the cursor and turns raw
+/// mode off. Safe to call twice and from a panic hook.
 pub fn restore() {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
         return;
     }
     let mut stdout = io::stdout();
+    if MOUSE.swap(false, Ordering::SeqCst) {
+        let _ = execute!(stdout, DisableMouseCapture);
+    }
     let _ = execute!(stdout, terminal::LeaveAlternateScreen, cursor::Show);
     let _ = terminal::disable_raw_mode();
     let _ = stdout.flush();

@@ -21,7 +21,7 @@ impl App {
         self.dirty = true;
         self.hint = None;
         let context = self.context();
-        let Some(action) = keymap::resolve(context, &key) else {
+        let Some(action) = self.keys.resolve(context, &key) else {
             if context == Context::Typing {
                 self.chat.type_key(key);
                 return Vec::new();
@@ -164,7 +164,7 @@ impl App {
         Vec::new()
     }
 
-    fn navigate(&mut self, pane: PaneId, action: KeyAction) -> Vec<Action> {
+    pub(super) fn navigate(&mut self, pane: PaneId, action: KeyAction) -> Vec<Action> {
         match pane {
             PaneId::Agents => {
                 self.agents.navigate(action, &self.view.agents);

@@ -1,13 +1,14 @@
-//! The help overlay: every binding of the key table, grouped, drawn from `keymap::BINDINGS`
-//! so it can never disagree with what the keys do. Two columns when there is room, scrollable
-//! when there is not. Holds only its scroll position.
+//! The help overlay: every binding of the key table in effect (`keymap::BINDINGS` with the
+//! person's `[keys]` over it), grouped, so it can never disagree with what the keys do. Two
+//! columns when there is room, scrollable when there is not. Holds only its scroll position.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Widget};
 
-use super::super::keymap::{BINDINGS, Group, KeyAction, keys_label};
+use super::super::keymap::{Group, KeyAction, keys_label};
+use super::super::keys_config::Keymap;
 use super::super::text::{pad, wrap};
 use super::super::theme::Theme;
 
@@ -42,8 +43,16 @@ impl HelpPane {
         true
     }
 
-    /// Draws the overlay centred over `area`; `about` is a first line on the mode.
-    pub fn render(&mut self, buf: &mut Buffer, area: Rect, about: &str, theme: &Theme) {
+    /// Draws the overlay centred over `area`; `about` is a first line on the mode; `keys` is
+    /// the table in effect, so remapped keys show as they work.
+    pub fn render(
+        &mut self,
+        buf: &mut Buffer,
+        area: Rect,
+        about: &str,
+        keys: &Keymap,
+        theme: &Theme,
+    ) {
         let width = area.width.saturating_sub(4).min(110);
         let inner_w = usize::from(width.saturating_sub(2));
         let two = inner_w >= COLUMN_MIN * 2 + 2;
@@ -52,7 +61,7 @@ impl HelpPane {
         head.push(String::new());
         let groups: Vec<Vec<Line<'static>>> = Group::ALL
             .iter()
-            .map(|g| group_lines(*g, column_w, theme))
+            .map(|g| group_lines(keys, *g, column_w, theme))
             .collect();
         let columns: Vec<Vec<Line<'static>>> = if two {
             let total: usize = groups.iter().map(Vec::len).sum();
@@ -107,11 +116,11 @@ impl HelpPane {
 }
 
 /// A heading, then one line per binding (descriptions wrap under themselves), then a gap.
-fn group_lines(group: Group, column_w: usize, theme: &Theme) -> Vec<Line<'static>> {
+fn group_lines(keys: &Keymap, group: Group, column_w: usize, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = vec![Line::styled(group.title(), theme.bold())];
     let text_w = column_w.saturating_sub(KEYS_COLUMNS + 2).max(8);
-    for binding in BINDINGS.iter().filter(|b| b.group == group) {
-        let keys = keys_label(binding.keys);
+    for binding in keys.group(group) {
+        let keys = keys_label(&binding.keys);
         for (i, words) in wrap(binding.help, text_w).into_iter().enumerate() {
             let keys = if i == 0 {
                 pad(&keys, KEYS_COLUMNS)

@@ -18,6 +18,7 @@ pub mod inbox;
 pub mod inbox_draw;
 pub mod logs;
 pub mod memory;
+pub mod side_approvals;
 pub mod status_bar;
 pub mod tabs;
 pub mod tasks;
