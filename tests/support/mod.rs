@@ -6,6 +6,7 @@
 
 pub mod chat_chunks;
 pub mod fake_http;
+pub mod screen;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
