@@ -162,7 +162,9 @@ fn observing_events_tracks_the_current_run() {
 fn resume(state: &CoreState, run: Option<i64>) -> Vec<Effect> {
     plan(
         state,
-        &Command::ResumeRun { run: run.map(RunId) },
+        &Command::ResumeRun {
+            run: run.map(RunId),
+        },
         &no_tasks,
         &never_pending,
         "owner",

@@ -557,7 +557,12 @@ async fn resume(driver: &mut Driver, state: &mut CoreState, run: RunId) -> Resul
     journal.after = last;
     let run_state = journal.state.unwrap_or(RunState::Planning);
     if records.is_empty() || run_state.is_terminal() {
-        report(&driver.store, state, format!("run {run} has nothing to resume")).await;
+        report(
+            &driver.store,
+            state,
+            format!("run {run} has nothing to resume"),
+        )
+        .await;
         return Ok(());
     }
     let mut rules = team::policy::Rules::new(driver.options.config.approvals.clone());

@@ -32,9 +32,9 @@ use crate::protocol::{Command, Event, EventId, Millis, Record, RunId};
 
 pub use health::{ErrorRow, ProviderHealth, percentile};
 pub use lock::{OwnerLock, OwnerState, probe as probe_owner};
+pub use log_kind::LogKind;
 pub use memory::{FtsHit, MemoryEntry, VectorHits, VectorIndex, VectorWriter};
 pub use patches::{PatchRow, PatchState, diff_line_counts};
-pub use log_kind::LogKind;
 pub use reader::{
     AgentRow, ApprovalRow, ChatRow, LogFilter, MemoryRow, Page, Reader, RunRow, RunSnapshot,
     SkippedRow, TaskRow,

@@ -77,9 +77,10 @@ async fn observe(shared: &Arc<Shared>, job: &Job) -> TaskOutcome {
     // A step: a resumed run knows the profile without detecting (and telling) it again.
     let detected = shared
         .step(Some(job.task), "detect", async {
-            let profile = tokio::task::spawn_blocking(move || detect::detect_with(&root, &overrides))
-                .await
-                .map_err(|e| format!("repo detection stopped: {e}"))?;
+            let profile =
+                tokio::task::spawn_blocking(move || detect::detect_with(&root, &overrides))
+                    .await
+                    .map_err(|e| format!("repo detection stopped: {e}"))?;
             announce_profile(shared, &profile).await;
             Ok::<_, String>(profile)
         })

@@ -12,8 +12,8 @@ use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinSet};
 
 use super::planner;
-use super::resume::Catchup;
 use super::policy::{Action, Ruling};
+use super::resume::Catchup;
 use super::roles::{self, Job, TaskOutcome};
 use super::shared::{Shared, lock};
 use crate::core::patches;
@@ -665,10 +665,11 @@ async fn make_worktree(shared: &Arc<Shared>) -> Result<Worktree, String> {
     }
     if resumed {
         let root = worktree.path.clone();
-        let removed =
-            tokio::task::spawn_blocking(move || crate::core::tools::files::remove_stale_temps(&root))
-                .await
-                .unwrap_or_default();
+        let removed = tokio::task::spawn_blocking(move || {
+            crate::core::tools::files::remove_stale_temps(&root)
+        })
+        .await
+        .unwrap_or_default();
         if !removed.is_empty() {
             shared
                 .log(

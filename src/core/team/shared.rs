@@ -263,7 +263,10 @@ impl Shared {
 
     /// Adds an agent of `role` under `parent` to the family tree.
     pub async fn spawn_agent(&self, role: &str, parent: Option<AgentId>) -> AgentId {
-        let adopted = self.replay.as_ref().and_then(|r| r.adopt_agent(role, parent));
+        let adopted = self
+            .replay
+            .as_ref()
+            .and_then(|r| r.adopt_agent(role, parent));
         let agent = adopted.unwrap_or_else(|| AgentId(self.agents.fetch_add(1, Ordering::Relaxed)));
         let model = self
             .env
