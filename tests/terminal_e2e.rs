@@ -192,3 +192,42 @@ fn no_color_leaves_no_colour_codes_and_colour_has_them() {
         assert_shell_is_clean(&tmux, name);
     }
 }
+
+#[test]
+fn remapped_keys_work_in_the_real_binary_and_bad_ones_are_refused_by_name() {
+    let repo = TempRepo::new();
+    finished_run(&repo);
+    let tmux = start("keys", 100, 30, &repo, &[]);
+    // A clash and an unknown action: refused before the terminal is taken, naming them.
+    for (set, words) in [
+        ("keys.approve=j", "key \"j\" is bound twice"),
+        ("keys.aprove=y", "\"aprove\" is not an action"),
+        ("keys.quit=alt-q", "alt keys are not supported"),
+    ] {
+        tmux.run(&["send-keys", "-t", &tmux.session, "clear", "Enter"]);
+        tmux.type_text(&format!("{} watch --set {set}", warroom()));
+        tmux.keys(&["Enter"]);
+        let screen = tmux.wait_for(words, LONG);
+        assert!(!screen.contains("1 Agents"), "{set}: the screen opened");
+        assert_shell_is_clean(&tmux, set);
+    }
+    // help on F1, quit on x.
+    tmux.type_text(&format!(
+        "{} watch --set keys.toggle_help=f1 --set 'keys.quit=[\"x\", \"ctrl-c\"]'",
+        warroom()
+    ));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("viewer, read-only", LONG);
+    tmux.keys(&["F1"]);
+    let help = tmux.wait_for("show or hide this help", LONG);
+    let line = help
+        .lines()
+        .find(|l| l.contains("show or hide this help"))
+        .unwrap();
+    assert!(line.contains("F1"), "{line}");
+    tmux.keys(&["Escape", "q"]);
+    let screen = tmux.wait_for("key q does nothing here", LONG);
+    assert!(screen.contains("1 Agents"), "{screen}");
+    tmux.keys(&["x"]);
+    assert_shell_is_clean(&tmux, "quit on x");
+}
