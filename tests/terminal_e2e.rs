@@ -211,9 +211,9 @@ fn remapped_keys_work_in_the_real_binary_and_bad_ones_are_refused_by_name() {
         assert!(!screen.contains("1 Agents"), "{set}: the screen opened");
         assert_shell_is_clean(&tmux, set);
     }
-    // help on F1, quit on x.
+    // help on F1, quit on Q.
     tmux.type_text(&format!(
-        "{} watch --set keys.toggle_help=f1 --set 'keys.quit=[\"x\", \"ctrl-c\"]'",
+        "{} watch --set keys.toggle_help=f1 --set 'keys.quit=[\"Q\", \"ctrl-c\"]'",
         warroom()
     ));
     tmux.keys(&["Enter"]);
@@ -228,6 +228,6 @@ fn remapped_keys_work_in_the_real_binary_and_bad_ones_are_refused_by_name() {
     tmux.keys(&["Escape", "q"]);
     let screen = tmux.wait_for("key q does nothing here", LONG);
     assert!(screen.contains("1 Agents"), "{screen}");
-    tmux.keys(&["x"]);
-    assert_shell_is_clean(&tmux, "quit on x");
+    tmux.keys(&["Q"]);
+    assert_shell_is_clean(&tmux, "quit on Q");
 }

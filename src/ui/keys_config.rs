@@ -335,16 +335,16 @@ mod tests {
 
     #[test]
     fn a_remapped_action_takes_its_new_keys_and_drops_the_old() {
-        let map = Keymap::from_config(&table(&[("approve", &["y"]), ("quit", &["x", "ctrl-q"])]))
+        let map = Keymap::from_config(&table(&[("approve", &["Y"]), ("quit", &["Q", "ctrl-q"])]))
             .unwrap();
         let pane = Context::Pane(PaneId::Agents);
-        assert_eq!(map.resolve(pane, &press('y')), Some(KeyAction::Approve));
+        assert_eq!(map.resolve(pane, &press('Y')), Some(KeyAction::Approve));
         assert_eq!(map.resolve(pane, &press('a')), None);
-        assert_eq!(map.resolve(pane, &press('x')), Some(KeyAction::Quit));
+        assert_eq!(map.resolve(pane, &press('Q')), Some(KeyAction::Quit));
         assert_eq!(map.resolve(pane, &press('q')), None);
         let ctrl_q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL);
-        // While typing, x is text; ctrl-q quits.
-        assert_eq!(map.resolve(Context::Typing, &press('x')), None);
+        // While typing, Q is text; ctrl-q quits.
+        assert_eq!(map.resolve(Context::Typing, &press('Q')), None);
         assert_eq!(map.resolve(Context::Typing, &ctrl_q), Some(KeyAction::Quit));
     }
 
@@ -381,10 +381,10 @@ mod tests {
 
     #[test]
     fn a_remap_that_frees_the_old_key_is_no_clash() {
-        // d denies by default; moving deny to x and approve to d is consistent.
-        let map = Keymap::from_config(&table(&[("deny", &["x"]), ("approve", &["d"])])).unwrap();
+        // d denies by default; moving deny to D and approve to d is consistent.
+        let map = Keymap::from_config(&table(&[("deny", &["D"]), ("approve", &["d"])])).unwrap();
         let pane = Context::Pane(PaneId::Logs);
         assert_eq!(map.resolve(pane, &press('d')), Some(KeyAction::Approve));
-        assert_eq!(map.resolve(pane, &press('x')), Some(KeyAction::Deny));
+        assert_eq!(map.resolve(pane, &press('D')), Some(KeyAction::Deny));
     }
 }

@@ -130,10 +130,10 @@ fn keys(pairs: &[(&str, &[&str])]) -> Keymap {
 #[test]
 fn remapped_keys_work_and_help_shows_them() {
     let mut app = populated_app(Mode::Owner);
-    app.set_keys(keys(&[("approve", &["y"]), ("toggle_help", &["f1"])]));
+    app.set_keys(keys(&[("approve", &["Y"]), ("toggle_help", &["f1"])]));
     app.on_key(ch('a'));
     assert!(app.hint().is_some_and(|h| h.contains("does nothing")));
-    let sent = app.on_key(ch('y'));
+    let sent = app.on_key(ch('Y'));
     assert!(
         matches!(
             sent.as_slice(),
@@ -150,7 +150,7 @@ fn remapped_keys_work_and_help_shows_them() {
         .lines()
         .find(|l| l.contains("approve the first waiting approval"))
         .expect("approve line");
-    assert!(approve.contains(" y "), "{approve}");
+    assert!(approve.contains(" Y "), "{approve}");
     let toggle = help
         .lines()
         .find(|l| l.contains("show or hide this help"))
