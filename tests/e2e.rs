@@ -38,42 +38,9 @@ fn focused(screen: &str, title: &str) -> bool {
     line[..at].chars().rev().find(|c| "┏┌╭".contains(*c)) == Some('┏')
 }
 
+/// The shell is back in its normal state (see `support::screen`).
 fn assert_shell_is_clean(tmux: &Tmux) {
-    tmux.wait_for("PROMPT$", LONG);
-    assert_eq!(
-        tmux.run(&[
-            "display-message",
-            "-p",
-            "-t",
-            &tmux.session,
-            "#{alternate_on}"
-        ])
-        .trim(),
-        "0",
-        "alternate screen left"
-    );
-    assert_eq!(
-        tmux.run(&[
-            "display-message",
-            "-p",
-            "-t",
-            &tmux.session,
-            "#{cursor_flag}"
-        ])
-        .trim(),
-        "1",
-        "cursor shown"
-    );
-    tmux.run(&["send-keys", "-t", &tmux.session, "clear", "Enter"]);
-    tmux.type_text(
-        "stty -a | tr ' ' '\\n' | grep -E -x -e '-?(icanon|echo)' | tr '\\n' ' '; echo END",
-    );
-    tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("END\n", LONG);
-    assert!(
-        screen.contains("icanon echo END"),
-        "terminal modes not restored:\n{screen}"
-    );
+    support::screen::assert_shell_is_clean(tmux, "e2e");
 }
 
 #[test]
