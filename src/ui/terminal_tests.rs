@@ -156,6 +156,15 @@ fn remapped_keys_work_and_help_shows_them() {
         .find(|l| l.contains("show or hide this help"))
         .expect("help line");
     assert!(toggle.contains("F1"), "{toggle}");
+    // The overlay's own footer follows the table too.
+    let mut app = populated_app(Mode::Owner);
+    app.set_keys(keys(&[
+        ("close_help", &["esc", "f2"]),
+        ("down", &["ctrl-n"]),
+    ]));
+    app.on_key(ch('?'));
+    let help = draw(&mut app, 120, 40);
+    assert!(help.contains(" Esc/F2 close · C-n/k scroll "), "{help}");
 }
 
 /// Each pane's right border stays in its column on every row.

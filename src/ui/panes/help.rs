@@ -92,7 +92,7 @@ impl HelpPane {
             .border_type(BorderType::Thick)
             .border_style(theme.border(true))
             .title(Line::styled(" Help ", theme.title(true)))
-            .title_bottom(Line::styled(" ?/Esc close · j/k scroll ", theme.dim()));
+            .title_bottom(Line::styled(footer(keys), theme.dim()));
         let inner = block.inner(rect);
         block.render(rect, buf);
         if inner.is_empty() {
@@ -113,6 +113,22 @@ impl HelpPane {
             }
         }
     }
+}
+
+/// The bottom line, from the keys in effect: " ?/Esc close · j/k scroll " by default.
+fn footer(keys: &Keymap) -> String {
+    let first = |action: KeyAction, n: usize| {
+        keys.group(Group::Help)
+            .find(|b| b.action == action)
+            .map(|b| keys_label(&b.keys[..b.keys.len().min(n)]))
+            .unwrap_or_default()
+    };
+    format!(
+        " {} close · {}/{} scroll ",
+        first(KeyAction::CloseHelp, 2),
+        first(KeyAction::Down, 1),
+        first(KeyAction::Up, 1)
+    )
 }
 
 /// A heading, then one line per binding (descriptions wrap under themselves), then a gap.
