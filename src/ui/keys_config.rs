@@ -122,7 +122,6 @@ const OTHER_CONTEXTS: &[(Context, &str)] = &[
     (Context::Inbox, "the approval inbox"),
     (Context::InboxPrompt, "the inbox prompt"),
     (Context::InboxScope, "the inbox's always-allow question"),
-    (Context::LogSearch, "the logs search"),
 ];
 
 /// Every context a key can be pressed in.
@@ -145,7 +144,7 @@ fn context_words(context: Context) -> String {
 
 /// Whether a group's unmatched keys are typed as text.
 fn is_typing(group: Group) -> bool {
-    matches!(group, Group::Typing | Group::InboxPrompt | Group::LogSearch)
+    matches!(group, Group::Typing | Group::InboxPrompt)
 }
 
 impl Default for Keymap {
