@@ -59,6 +59,7 @@ pub fn run(paths: &RepoPaths, overrides: &[String]) -> Vec<Check> {
                 from.join(", ")
             };
             checks.push(check(Verdict::Ok, "config", format!("valid ({from})")));
+            checks.extend(keys(&config));
             provider_checks = providers::checks(&config);
             Duration::from_millis(config.store.busy_timeout_ms)
         }
@@ -162,6 +163,20 @@ fn logs() -> Check {
     }
 }
 
+/// The `[keys]` table laid over the key table: an unknown action or a clash fails here as it
+/// would when the screen opens.
+fn keys(config: &config::Config) -> Option<Check> {
+    match crate::ui::Keymap::from_config(&config.keys) {
+        Err(e) => Some(check(Verdict::Fail, "keys", e.to_string())),
+        Ok(_) if config.keys.is_empty() => None,
+        Ok(_) => Some(check(
+            Verdict::Ok,
+            "keys",
+            format!("{} action(s) remapped in [keys]", config.keys.len()),
+        )),
+    }
+}
+
 fn terminal() -> Check {
     let term = std::env::var("TERM").unwrap_or_default();
     if !std::io::stdout().is_terminal() {
@@ -177,6 +192,7 @@ fn terminal() -> Check {
     let tmux = std::env::var_os("TMUX").is_some();
     let layout = match (w, h) {
         (w, h) if w < 40 || h < 10 => "too small: need at least 40x10",
+        (w, _) if w <= 60 => "side-pane layout",
         (w, _) if w < 80 => "compact layout",
         (w, _) if w < 120 => "medium layout",
         _ => "wide layout",

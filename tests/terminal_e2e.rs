@@ -231,3 +231,26 @@ fn remapped_keys_work_in_the_real_binary_and_bad_ones_are_refused_by_name() {
     tmux.keys(&["Q"]);
     assert_shell_is_clean(&tmux, "quit on Q");
 }
+
+#[test]
+fn doctor_checks_the_keys_table() {
+    let repo = TempRepo::new();
+    let run = |set: &str| {
+        let out = repo.command(&["doctor", "--set", set]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.success(), text)
+    };
+    let (ok, text) = run("keys.approve=j");
+    assert!(!ok, "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("FAIL  keys"))
+        .unwrap_or("");
+    assert!(line.contains("key \"j\" is bound twice"), "{text}");
+    let (_, text) = run("keys.approve=Y");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("ok    keys") && l.contains("1 action(s) remapped")),
+        "{text}"
+    );
+}

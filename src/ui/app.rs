@@ -5,8 +5,6 @@
 //! for the elapsed time (injectable with [`App::set_clock`]).
 
 mod approve;
-mod chat_info;
-mod chat_send;
 mod inbox;
 #[cfg(test)]
 mod inspect;
@@ -14,7 +12,6 @@ mod keys;
 mod logs_keys;
 mod mode;
 mod mouse;
-mod replay;
 mod submit;
 
 use ratatui::Frame;
@@ -80,8 +77,6 @@ enum Overlay {
     Help,
     ConfirmQuit,
     Inbox,
-    /// A yes/no question about a command typed in chat (`/cancel`).
-    ConfirmCommand,
 }
 
 /// The screen.
@@ -113,12 +108,6 @@ pub struct App {
     dirty: bool,
     drawn_second: Option<i64>,
     kind: Kind,
-    /// The run's budget in dollars, for the status bar and `/budget`.
-    budget_usd: Option<f64>,
-    /// The command waiting for a yes in [`Overlay::ConfirmCommand`], and the question.
-    confirm: Option<(Command, String)>,
-    /// Replay's position bar, drawn on the top row (`warroom replay`).
-    replay_bar: Option<ratatui::text::Line<'static>>,
     /// The key table in effect (`[keys]` over the built-in one).
     keys: Keymap,
     /// Where the last frame put the panes and tabs (for mouse clicks and the wheel).
@@ -153,9 +142,6 @@ impl App {
             dirty: true,
             drawn_second: None,
             kind: Kind::Wide,
-            budget_usd: None,
-            confirm: None,
-            replay_bar: None,
             keys: Keymap::default(),
             last_screen: None,
         }
@@ -304,7 +290,7 @@ impl App {
 
     /// Draws the whole screen; only visible rows are visited.
     pub fn render(&mut self, frame: &mut Frame) {
-        let area = self.draw_replay_bar(frame);
+        let area = frame.area();
         let now = self.now();
         self.drawn_second = Some(now.0 / 1000);
         self.view.refresh();
@@ -376,7 +362,6 @@ impl App {
             message,
             now,
             can_decide: self.mode.can_send(),
-            budget_usd: self.budget_usd,
         };
         status_bar::render(buf, screen.status, &self.view, line, &theme);
         let main = Rect {
@@ -389,14 +374,6 @@ impl App {
                 .help
                 .render(buf, main, &self.about(), &self.keys, &theme),
             Overlay::ConfirmQuit => confirm::render(buf, main, &self.quit_question(), &theme),
-            Overlay::ConfirmCommand => {
-                let question = self.confirm.as_ref().map_or("", |(_, q)| q.as_str());
-                let answers = [
-                    ("y".to_string(), "yes"),
-                    ("n/Esc".to_string(), "no, keep it"),
-                ];
-                confirm::ask(buf, main, " Sure? ", question, &answers, &theme);
-            }
             Overlay::Inbox => {
                 let outcome = self.outcome_words();
                 let cx = InboxContext {

@@ -23,8 +23,6 @@ mod keys_config;
 mod layout;
 pub mod notify;
 mod panes;
-pub mod replay;
-pub mod replay_run;
 pub mod run;
 pub mod terminal;
 mod text;
@@ -41,8 +39,6 @@ mod app_event_tests;
 mod app_tests;
 #[cfg(test)]
 mod approval_tests;
-#[cfg(test)]
-mod chat_status_tests;
 #[cfg(test)]
 mod fixture;
 #[cfg(test)]

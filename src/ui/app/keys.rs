@@ -9,6 +9,7 @@ use super::super::keymap::{self, Context, KeyAction};
 use super::super::layout::Kind;
 use super::super::panes::PaneId;
 use super::super::panes::inbox::PromptKind;
+use super::submit::{self, Shown, Submission};
 use super::{Action, App, Mode, Overlay};
 
 impl App {
@@ -52,7 +53,7 @@ impl App {
 
     fn context(&self) -> Context {
         match self.overlay {
-            Overlay::ConfirmQuit | Overlay::ConfirmCommand => Context::Quit,
+            Overlay::ConfirmQuit => Context::Quit,
             Overlay::Help => Context::Help,
             Overlay::Inbox => match self.inbox.prompt.as_ref().map(|p| p.kind) {
                 None => Context::Inbox,
@@ -65,19 +66,6 @@ impl App {
     }
 
     fn on_quit_key(&mut self, action: KeyAction) -> Vec<Action> {
-        if self.overlay == Overlay::ConfirmCommand {
-            self.overlay = Overlay::None;
-            let yes = self
-                .confirm
-                .take()
-                .filter(|_| action == KeyAction::ConfirmQuit);
-            let Some((command, question)) = yes else {
-                self.hint = Some("left as it was; nothing sent".into());
-                return Vec::new();
-            };
-            self.hint = Some(format!("sent: {}", question.trim_end_matches('?')));
-            return vec![Action::Submit(command)];
-        }
         self.overlay = Overlay::None;
         match action {
             KeyAction::ConfirmQuit => vec![Action::Quit],
@@ -104,7 +92,7 @@ impl App {
 
     fn on_typing_key(&mut self, action: KeyAction) -> Vec<Action> {
         match action {
-            KeyAction::Send => self.send_chat(),
+            KeyAction::Send => self.send(),
             KeyAction::StopTyping => {
                 self.chat.stop_typing();
                 Vec::new()
@@ -213,8 +201,40 @@ impl App {
     fn start_typing(&mut self) {
         match self.mode {
             Mode::Owner | Mode::Attach { .. } => self.chat.start_typing(),
-            Mode::Watch { .. } | Mode::Replay => {
+            Mode::Watch { .. } => {
                 self.hint = Some(format!("{}: typing is off here", self.mode_words().long));
+            }
+        }
+    }
+
+    fn send(&mut self) -> Vec<Action> {
+        if !self.mode.can_send() {
+            self.chat.stop_typing();
+            self.hint = Some("read-only: nothing is sent from watch mode".into());
+            return Vec::new();
+        }
+        let shown = Shown {
+            active: self.view.run().filter(|_| self.view.status.is_active()),
+            run: self.view.run(),
+            approvals: &self.view.approvals,
+        };
+        match submit::parse(&self.chat.draft(), shown) {
+            Submission::Send(command, said) => {
+                self.chat.clear();
+                self.hint = Some(said);
+                vec![Action::Submit(command)]
+            }
+            Submission::Help => {
+                self.chat.clear();
+                self.chat.stop_typing();
+                self.help.reset();
+                self.overlay = Overlay::Help;
+                self.help_from_inbox = false;
+                Vec::new()
+            }
+            Submission::Refuse(why) => {
+                self.hint = Some(why);
+                Vec::new()
             }
         }
     }
