@@ -6,6 +6,7 @@ pub mod attach;
 pub mod errors;
 pub mod memory;
 pub mod patches;
+pub mod replay;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,12 @@ pub enum Cmd {
         /// How many to list.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+    },
+    /// Step through a past run's events in the war room's panes (read-only): ←/→ one event,
+    /// PgUp/PgDn 100, Home/End, Space plays.
+    Replay {
+        /// The run id (see `warroom runs`).
+        run: i64,
     },
     /// Print a run's events.
     Export {

@@ -101,6 +101,7 @@ fn run(args: Cli) -> Result<ExitCode> {
         Some(Cmd::Demo { .. }) => {}
         Some(Cmd::Runs { limit }) => cli::runs(&ctx, limit)?,
         Some(Cmd::Export { run, .. }) => cli::export(&ctx, run)?,
+        Some(Cmd::Replay { run }) => cli::replay::run(&ctx, run)?,
         Some(Cmd::Init { force }) => cli::init(&ctx, force)?,
         Some(Cmd::Patches { run, limit }) => cli::patches::list(&ctx, run, limit)?,
         Some(Cmd::Errors { limit, json }) => cli::errors::list(&ctx, limit, json)?,

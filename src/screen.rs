@@ -124,6 +124,7 @@ fn start(ctx: &Context, mode: Mode) -> Result<(App, EventId)> {
     let mut app = App::new(mode, options);
     app.set_keys(Keymap::from_config(&ctx.config.keys).map_err(|e| eyre!("{e}"))?);
     app.load(snapshot);
+    app.set_budget(Some(ctx.config.budget.run_usd));
     if let Mode::Watch { owner } | Mode::Attach { owner } = mode {
         app.set_owner(owner);
     }
@@ -169,7 +170,8 @@ pub fn ui_options(config: &Config) -> UiOptions {
     }
 }
 
-fn require_terminal() -> Result<()> {
+/// Refuses to open a screen without a terminal on stdin and stdout.
+pub fn require_terminal() -> Result<()> {
     if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         Ok(())
     } else {

@@ -236,6 +236,18 @@ impl Reader {
             .map_err(|e| self.err(e))
     }
 
+    /// The ids of every event of `run`, oldest first (`warroom replay` steps through them).
+    pub fn event_ids(&self, run: RunId) -> Result<Vec<EventId>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM events WHERE run_id = ?1 ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        stmt.query_map(params![run.0], |r| r.get(0).map(EventId))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))
+    }
+
     /// Up to `limit` events after `after`, of one run or of all runs, oldest first.
     pub fn events_after(
         &self,

@@ -5,6 +5,8 @@
 //! for the elapsed time (injectable with [`App::set_clock`]).
 
 mod approve;
+mod chat_info;
+mod chat_send;
 mod inbox;
 #[cfg(test)]
 mod inspect;
@@ -12,6 +14,7 @@ mod keys;
 mod logs_keys;
 mod mode;
 mod mouse;
+mod replay;
 mod submit;
 
 use ratatui::Frame;
@@ -77,6 +80,8 @@ enum Overlay {
     Help,
     ConfirmQuit,
     Inbox,
+    /// A yes/no question about a command typed in chat (`/cancel`).
+    ConfirmCommand,
 }
 
 /// The screen.
@@ -108,6 +113,12 @@ pub struct App {
     dirty: bool,
     drawn_second: Option<i64>,
     kind: Kind,
+    /// The run's budget in dollars, for the status bar and `/budget`.
+    budget_usd: Option<f64>,
+    /// The command waiting for a yes in [`Overlay::ConfirmCommand`], and the question.
+    confirm: Option<(Command, String)>,
+    /// Replay's position bar, drawn on the top row (`warroom replay`).
+    replay_bar: Option<ratatui::text::Line<'static>>,
     /// The key table in effect (`[keys]` over the built-in one).
     keys: Keymap,
     /// Where the last frame put the panes and tabs (for mouse clicks and the wheel).
@@ -142,6 +153,9 @@ impl App {
             dirty: true,
             drawn_second: None,
             kind: Kind::Wide,
+            budget_usd: None,
+            confirm: None,
+            replay_bar: None,
             keys: Keymap::default(),
             last_screen: None,
         }
@@ -229,7 +243,6 @@ impl App {
         if !page.skipped.is_empty() {
             self.on_skipped(&page.skipped);
         }
-        self.after_log_page();
     }
 
     /// Stored rows this build could not decode: a warning in the status bar.
@@ -291,7 +304,7 @@ impl App {
 
     /// Draws the whole screen; only visible rows are visited.
     pub fn render(&mut self, frame: &mut Frame) {
-        let area = frame.area();
+        let area = self.draw_replay_bar(frame);
         let now = self.now();
         self.drawn_second = Some(now.0 / 1000);
         self.view.refresh();
@@ -363,6 +376,7 @@ impl App {
             message,
             now,
             can_decide: self.mode.can_send(),
+            budget_usd: self.budget_usd,
         };
         status_bar::render(buf, screen.status, &self.view, line, &theme);
         let main = Rect {
@@ -375,6 +389,14 @@ impl App {
                 .help
                 .render(buf, main, &self.about(), &self.keys, &theme),
             Overlay::ConfirmQuit => confirm::render(buf, main, &self.quit_question(), &theme),
+            Overlay::ConfirmCommand => {
+                let question = self.confirm.as_ref().map_or("", |(_, q)| q.as_str());
+                let answers = [
+                    ("y".to_string(), "yes"),
+                    ("n/Esc".to_string(), "no, keep it"),
+                ];
+                confirm::ask(buf, main, " Sure? ", question, &answers, &theme);
+            }
             Overlay::Inbox => {
                 let outcome = self.outcome_words();
                 let cx = InboxContext {

@@ -131,16 +131,16 @@ fn chat_typing_sends_the_right_commands() {
         })]
     );
     type_text(&mut app, "/cancel");
+    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![], "asks first");
     assert_eq!(
-        app.on_key(key(KeyCode::Enter)),
+        app.on_key(ch('y')),
         vec![Action::Submit(Command::CancelRun { run: fixture::RUN })]
     );
+    app.on_key(ch('i'));
     type_text(&mut app, "/nope");
     assert_eq!(app.on_key(key(KeyCode::Enter)), vec![]);
-    assert!(
-        app.hint()
-            .is_some_and(|h| h.contains("unknown command /nope"))
-    );
+    assert!(draw(&mut app, 120, 40).contains("warroom: unknown command"));
+    type_text(&mut app, "/nope");
     app.on_key(key(KeyCode::Esc));
     assert!(!app.is_typing());
     // The draft survives leaving and coming back.

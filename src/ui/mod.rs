@@ -11,20 +11,20 @@
 //! - `layout`: wide / medium / compact arrangements and the too-small floor.
 //! - `theme`: ANSI-16 colours, or plain bold/reversed when colour is off.
 //! - [`run`], [`terminal`]: the tokio loop that drives the App, and taking/restoring the terminal;
-//!   [`notify`]: the bell and OSC 9 notification a new approval sends;
-//!   [`clipboard`]: OSC 52 copy of selected log lines.
+//!   [`notify`]: the bell and OSC 9 notification a new approval sends.
 //! - `text`, `format`: cleaning untrusted text and fitting it to columns; numbers and times.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod app;
-pub mod clipboard;
 mod format;
 mod keymap;
 mod keys_config;
 mod layout;
 pub mod notify;
 mod panes;
+pub mod replay;
+pub mod replay_run;
 pub mod run;
 pub mod terminal;
 mod text;
@@ -42,6 +42,8 @@ mod app_tests;
 #[cfg(test)]
 mod approval_tests;
 #[cfg(test)]
+mod chat_status_tests;
+#[cfg(test)]
 mod fixture;
 #[cfg(test)]
 mod fold_tests;
@@ -51,10 +53,6 @@ mod inbox_alert_tests;
 mod inbox_snapshot_tests;
 #[cfg(test)]
 mod inbox_tests;
-#[cfg(test)]
-mod logs_snapshot_tests;
-#[cfg(test)]
-mod logs_tests;
 #[cfg(test)]
 mod snapshot_tests;
 #[cfg(test)]

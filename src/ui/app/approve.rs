@@ -29,7 +29,10 @@ impl App {
                 self.hint = Some(said);
                 vec![Action::Submit(command)]
             }
-            Submission::Help | Submission::Refuse(_) => Vec::new(),
+            Submission::Help
+            | Submission::Refuse(_)
+            | Submission::Confirm(..)
+            | Submission::Say(_) => Vec::new(),
         }
     }
 
@@ -74,6 +77,7 @@ impl App {
             }
             Mode::Owner | Mode::Attach { .. } => "a approve · d deny · A inbox".to_string(),
             Mode::Watch { .. } => format!("read-only: warroom approve/deny {id}"),
+            Mode::Replay => format!("replay: approval {id} waited here"),
         };
         let more = match self.view.approvals.len() - 1 {
             0 => String::new(),

@@ -9,7 +9,6 @@ use super::super::keymap::{self, Context, KeyAction};
 use super::super::layout::Kind;
 use super::super::panes::PaneId;
 use super::super::panes::inbox::PromptKind;
-use super::submit::{self, Shown, Submission};
 use super::{Action, App, Mode, Overlay};
 
 impl App {
@@ -30,10 +29,6 @@ impl App {
                 self.inbox.type_key(key);
                 return Vec::new();
             }
-            if context == Context::LogSearch {
-                self.logs.type_key(key);
-                return Vec::new();
-            }
             let name = keymap::describe(&key);
             self.hint = Some(match context {
                 Context::Quit => format!("key {name}: press y to quit or n to stay"),
@@ -51,14 +46,13 @@ impl App {
             Context::Inbox => self.on_inbox_key(action),
             Context::InboxPrompt => self.on_prompt_key(action),
             Context::InboxScope => self.on_scope_key(action),
-            Context::LogSearch => self.on_log_search_key(action),
             Context::Pane(pane) => self.on_pane_key(pane, action, &key),
         }
     }
 
     fn context(&self) -> Context {
         match self.overlay {
-            Overlay::ConfirmQuit => Context::Quit,
+            Overlay::ConfirmQuit | Overlay::ConfirmCommand => Context::Quit,
             Overlay::Help => Context::Help,
             Overlay::Inbox => match self.inbox.prompt.as_ref().map(|p| p.kind) {
                 None => Context::Inbox,
@@ -66,14 +60,24 @@ impl App {
                 Some(_) => Context::InboxPrompt,
             },
             Overlay::None if self.chat.is_typing() => Context::Typing,
-            Overlay::None if self.focus == PaneId::Logs && self.logs.is_typing() => {
-                Context::LogSearch
-            }
             Overlay::None => Context::Pane(self.focus),
         }
     }
 
     fn on_quit_key(&mut self, action: KeyAction) -> Vec<Action> {
+        if self.overlay == Overlay::ConfirmCommand {
+            self.overlay = Overlay::None;
+            let yes = self
+                .confirm
+                .take()
+                .filter(|_| action == KeyAction::ConfirmQuit);
+            let Some((command, question)) = yes else {
+                self.hint = Some("left as it was; nothing sent".into());
+                return Vec::new();
+            };
+            self.hint = Some(format!("sent: {}", question.trim_end_matches('?')));
+            return vec![Action::Submit(command)];
+        }
         self.overlay = Overlay::None;
         match action {
             KeyAction::ConfirmQuit => vec![Action::Quit],
@@ -100,7 +104,7 @@ impl App {
 
     fn on_typing_key(&mut self, action: KeyAction) -> Vec<Action> {
         match action {
-            KeyAction::Send => self.send(),
+            KeyAction::Send => self.send_chat(),
             KeyAction::StopTyping => {
                 self.chat.stop_typing();
                 Vec::new()
@@ -141,16 +145,6 @@ impl App {
             KeyAction::Deny => self.start_deny(),
             KeyAction::OpenInbox => self.open_inbox(),
             KeyAction::ToggleExpand => self.hint = self.tasks.toggle(&self.view.tasks),
-            KeyAction::SearchLogs
-            | KeyAction::NextMatch
-            | KeyAction::PrevMatch
-            | KeyAction::CycleLevel
-            | KeyAction::CycleKind
-            | KeyAction::CycleAgent
-            | KeyAction::ToggleWrap
-            | KeyAction::ToggleTimestamps
-            | KeyAction::ToggleSelect
-            | KeyAction::CopyLines => return self.on_logs_key(action),
             KeyAction::Up
             | KeyAction::Down
             | KeyAction::PageUp
@@ -219,40 +213,8 @@ impl App {
     fn start_typing(&mut self) {
         match self.mode {
             Mode::Owner | Mode::Attach { .. } => self.chat.start_typing(),
-            Mode::Watch { .. } => {
+            Mode::Watch { .. } | Mode::Replay => {
                 self.hint = Some(format!("{}: typing is off here", self.mode_words().long));
-            }
-        }
-    }
-
-    fn send(&mut self) -> Vec<Action> {
-        if !self.mode.can_send() {
-            self.chat.stop_typing();
-            self.hint = Some("read-only: nothing is sent from watch mode".into());
-            return Vec::new();
-        }
-        let shown = Shown {
-            active: self.view.run().filter(|_| self.view.status.is_active()),
-            run: self.view.run(),
-            approvals: &self.view.approvals,
-        };
-        match submit::parse(&self.chat.draft(), shown) {
-            Submission::Send(command, said) => {
-                self.chat.clear();
-                self.hint = Some(said);
-                vec![Action::Submit(command)]
-            }
-            Submission::Help => {
-                self.chat.clear();
-                self.chat.stop_typing();
-                self.help.reset();
-                self.overlay = Overlay::Help;
-                self.help_from_inbox = false;
-                Vec::new()
-            }
-            Submission::Refuse(why) => {
-                self.hint = Some(why);
-                Vec::new()
             }
         }
     }

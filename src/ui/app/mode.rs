@@ -24,12 +24,14 @@ pub enum Mode {
         /// What is known about the owner.
         owner: OwnerState,
     },
+    /// `warroom replay`: a past run's events stepped through, read-only.
+    Replay,
 }
 
 impl Mode {
     /// Whether this screen sends commands (owner and attach; a viewer sends nothing).
     pub fn can_send(self) -> bool {
-        !matches!(self, Mode::Watch { .. })
+        !matches!(self, Mode::Watch { .. } | Mode::Replay)
     }
 
     /// Whether a new approval rings the bell and sends a desktop notification here. The
@@ -50,12 +52,14 @@ impl App {
                 OwnerState::Alive { pid, .. } => format!("read-only: watching owner pid {pid}"),
                 OwnerState::NoOwner => "read-only: the owner has exited".to_string(),
             }),
+            Mode::Replay => InputNote::ReadOnly("replay: read-only".to_string()),
         }
     }
 
     pub(super) fn mode_words(&self) -> ModeWords {
         let (long, short) = match self.mode {
             Mode::Owner => ("owner".to_string(), "owner".to_string()),
+            Mode::Replay => ("replay, read-only".to_string(), "replay".to_string()),
             Mode::Attach {
                 owner: OwnerState::NoOwner,
             } => (
@@ -99,6 +103,7 @@ impl App {
             Mode::Owner => "Owner: you drive the run. Press i to type in chat; a message with no run active starts one.".to_string(),
             Mode::Attach { .. } => format!("{}: chat, decisions and cancels go to the owner, which carries them out. A for the approval inbox.", self.mode_words().long),
             Mode::Watch { .. } => format!("{}: keys browse; nothing is sent.", self.mode_words().long),
+            Mode::Replay => "Replay of a past run: ←/→ one event, PgUp/PgDn 100, Home/End, Space plays; nothing is sent.".to_string(),
         }
     }
 }

@@ -1,12 +1,15 @@
 //! What the chat input sends: plain text is a message to the planner while a run is active
 //! and a new goal otherwise; `/goal <text>` always starts a run, `/cancel` cancels the active
-//! run, `/approve [N]` and `/deny [N] [reason]` decide a waiting approval of the run shown
-//! (the oldest when N is left out), `/help` opens help; anything else starting with `/` is
-//! refused with a hint rather than sent. Pure: text in, decision out.
+//! run (after a yes), `/approve [N]` and `/deny [N] [reason]` decide a waiting approval of the
+//! run shown (the oldest when N is left out), `/status`, `/budget` and `/model` answer in chat
+//! from what the screen knows, `/help` opens help; anything else starting with `/` is answered
+//! with the list of commands rather than sent. Pure: text in, decision out.
 
-use crate::protocol::{ApprovalId, Command, Decision, RunId};
+use crate::protocol::{ApprovalId, Command, Decision, Millis, RunId};
 
+use super::super::views::RunView;
 use super::super::views::approvals::ApprovalsView;
+use super::chat_info;
 
 /// What the screen shows, which decides what a text means.
 #[derive(Debug, Clone, Copy)]
@@ -17,7 +20,16 @@ pub struct Shown<'a> {
     pub run: Option<RunId>,
     /// Its approvals that wait.
     pub approvals: &'a ApprovalsView,
+    /// Everything else the screen knows about the run (for `/status`, `/model`).
+    pub view: &'a RunView,
+    /// The run's budget in dollars (`None`: not known here).
+    pub budget_usd: Option<f64>,
+    /// Now, for the elapsed time.
+    pub now: Millis,
 }
+
+/// The commands the chat knows, as the unknown-command answer lists them.
+pub const KNOWN: &str = "/goal <text>, /status, /cancel, /budget [USD], /model, /approve [N], /deny [N] [reason], /help";
 
 /// What a person sees when an approval command finds nothing to decide.
 pub const NOTHING_WAITING: &str = "nothing is waiting for approval";
@@ -29,6 +41,10 @@ pub enum Submission {
     Send(Command, String),
     /// Open the help overlay.
     Help,
+    /// Send this after the person says yes to the question.
+    Confirm(Command, String),
+    /// Send nothing; answer in the chat with these words (kept on screen, not stored).
+    Say(String),
     /// Send nothing; say why.
     Refuse(String),
 }
@@ -73,12 +89,17 @@ pub fn parse(text: &str, shown: Shown<'_>) -> Submission {
             "goal sent; a new run starts".into(),
         ),
         "cancel" => match active {
-            Some(run) => Submission::Send(
+            Some(run) => Submission::Confirm(
                 Command::CancelRun { run },
-                format!("asked to cancel run {run}"),
+                format!(
+                    "Cancel run {run}? Every agent stops; work not yet approved is not applied."
+                ),
             ),
             None => Submission::Refuse("no active run to cancel".into()),
         },
+        "status" => Submission::Say(chat_info::status(shown)),
+        "model" | "models" => Submission::Say(chat_info::models(shown)),
+        "budget" => Submission::Say(chat_info::budget(shown, rest)),
         "approve" => match pick(rest, shown) {
             Ok((run, approval, _)) => decide(run, approval, Decision::Approved),
             Err(why) => Submission::Refuse(why),
@@ -94,8 +115,8 @@ pub fn parse(text: &str, shown: Shown<'_>) -> Submission {
             Err(why) => Submission::Refuse(why),
         },
         "help" => Submission::Help,
-        other => Submission::Refuse(format!(
-            "unknown command /{other}; try /goal <text>, /cancel, /approve, /deny or /help"
+        other => Submission::Say(format!(
+            "unknown command /{other}. The commands are: {KNOWN}. Text without a / goes to the planner."
         )),
     }
 }
@@ -151,12 +172,16 @@ mod tests {
 
     fn parse(text: &str, active: Option<RunId>) -> Submission {
         let none = ApprovalsView::default();
+        let view = RunView::new(10);
         super::parse(
             text,
             Shown {
                 active,
                 run: active,
                 approvals: &none,
+                view: &view,
+                budget_usd: None,
+                now: Millis(0),
             },
         )
     }
@@ -191,12 +216,17 @@ mod tests {
             }
         );
         assert_eq!(
-            sent(parse("/cancel", Some(RunId(7)))),
-            Command::CancelRun { run: RunId(7) }
+            parse("/cancel", Some(RunId(7))),
+            Submission::Confirm(
+                Command::CancelRun { run: RunId(7) },
+                "Cancel run 7? Every agent stops; work not yet approved is not applied.".into()
+            )
         );
         assert!(matches!(parse("/cancel", None), Submission::Refuse(_)));
         assert!(matches!(parse("/goal", None), Submission::Refuse(_)));
-        assert!(matches!(parse("/xyz now", None), Submission::Refuse(h) if h.contains("/xyz")));
+        assert!(
+            matches!(parse("/xyz now", None), Submission::Say(h) if h.contains("/xyz") && h.contains(KNOWN))
+        );
         assert!(matches!(parse("   ", None), Submission::Refuse(_)));
         assert_eq!(parse("/help", None), Submission::Help);
     }

@@ -1,22 +1,31 @@
 //! The chat pane: the conversation wrapped to the pane's width (newest at the bottom,
-//! scrollable) and the input line (a tui-textarea). Holds the draft, whether the person is
-//! typing, and the scroll position; turning the draft into a Command is the App's job, and in
-//! watch mode the input is shown disabled. While an approval waits, its words (given by the
-//! App) stay pinned above the input, so the request is in view while the person answers.
+//! scrollable, lines built by [`chat_lines`](super::chat_lines)) and the input (a
+//! tui-textarea that grows to a few lines; Alt-Enter adds a line). Holds the draft, the
+//! history of sent inputs (Up/Down at the input's first/last line), the screen's own answers,
+//! whether the person is typing, and the scroll position; turning the draft into a Command is
+//! the App's job, and in watch mode the input is shown disabled. While an approval waits, its
+//! words (given by the App) stay pinned above the input, so the request is in view while the
+//! person answers.
 
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::Widget;
 use tui_textarea::TextArea;
 
 use super::super::keymap::KeyAction;
 use super::super::text::{self, fit};
 use super::super::theme::Theme;
-use super::super::views::chat::{ChatView, role_label};
+use super::super::views::chat::ChatView;
+use super::chat_lines::{Notes, lines_newest_first};
 use super::{PaneId, empty, frame};
+
+/// The most sent inputs remembered.
+const HISTORY_KEPT: usize = 100;
+/// The most rows the input grows to while typing.
+const INPUT_ROWS: u16 = 4;
 
 /// What the input line says when the person is not typing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +46,11 @@ pub struct ChatPane {
     typing: bool,
     scroll: usize,
     height: usize,
+    /// Sent inputs, oldest first.
+    history: Vec<String>,
+    /// While browsing the history: which entry is shown, and the draft it replaced.
+    browsing: Option<(usize, String)>,
+    notes: Notes,
 }
 
 impl Default for ChatPane {
@@ -46,6 +60,9 @@ impl Default for ChatPane {
             typing: false,
             scroll: 0,
             height: 0,
+            history: Vec::new(),
+            browsing: None,
+            notes: Notes::default(),
         }
     }
 }
@@ -67,9 +84,71 @@ impl ChatPane {
         self.typing = false;
     }
 
-    /// Gives a key to the input.
+    /// Gives a key to the input: Alt-Enter adds a line; Up on the first line and Down on
+    /// the last one walk the history of sent inputs; anything else edits.
     pub fn type_key(&mut self, key: KeyEvent) {
-        self.input.input(key);
+        let (row, _) = self.input.cursor();
+        let last = self.input.lines().len().saturating_sub(1);
+        match key.code {
+            KeyCode::Enter if key.modifiers.contains(KeyModifiers::ALT) => {
+                self.input.insert_newline();
+            }
+            KeyCode::Up if row == 0 && key.modifiers.is_empty() => self.older(),
+            KeyCode::Down if row == last && key.modifiers.is_empty() => self.newer(),
+            _ => {
+                self.input.input(key);
+            }
+        }
+    }
+
+    /// Remembers a sent input for Up/Down (a repeat of the newest is kept once).
+    pub fn remember(&mut self, text: &str) {
+        self.browsing = None;
+        if text.trim().is_empty() || self.history.last().is_some_and(|h| h == text) {
+            return;
+        }
+        self.history.push(text.to_string());
+        if self.history.len() > HISTORY_KEPT {
+            self.history.remove(0);
+        }
+    }
+
+    /// Answers in the chat with the screen's own words (not stored, not sent).
+    pub fn say(&mut self, view: &ChatView, words: &str) {
+        self.notes.push(view, words);
+        self.scroll = 0;
+    }
+
+    fn older(&mut self) {
+        let at = match &self.browsing {
+            Some((0, _)) => return,
+            Some((i, _)) => i - 1,
+            None if self.history.is_empty() => return,
+            None => self.history.len() - 1,
+        };
+        let stash = match self.browsing.take() {
+            Some((_, stash)) => stash,
+            None => self.draft(),
+        };
+        self.show(&self.history[at].clone());
+        self.browsing = Some((at, stash));
+    }
+
+    fn newer(&mut self) {
+        let Some((at, stash)) = self.browsing.take() else {
+            return;
+        };
+        if at + 1 < self.history.len() {
+            self.show(&self.history[at + 1].clone());
+            self.browsing = Some((at + 1, stash));
+        } else {
+            self.show(&stash);
+        }
+    }
+
+    fn show(&mut self, text: &str) {
+        self.input = empty_input();
+        self.input.insert_str(text);
     }
 
     /// The draft, lines joined.
@@ -86,6 +165,7 @@ impl ChatPane {
     /// Empties the input after a send.
     pub fn clear(&mut self) {
         self.input = empty_input();
+        self.browsing = None;
     }
 
     /// Scrolls the conversation; returns whether the key was a list move.
@@ -117,7 +197,9 @@ impl ChatPane {
         theme: &Theme,
     ) {
         let detail = match (self.typing, note) {
-            (true, _) => "typing · Enter sends · Esc stops".to_string(),
+            (true, _) => {
+                "typing · Enter sends · Esc stops · Alt-Enter new line · ↑ history".to_string()
+            }
             (false, InputNote::ReadOnly(_)) => "read-only".to_string(),
             (false, InputNote::Owner { .. }) if self.scroll > 0 => {
                 "scrolled · G to the newest".to_string()
@@ -128,13 +210,21 @@ impl ChatPane {
         if inner.is_empty() {
             return;
         }
+        let rows = if self.typing {
+            let lines = u16::try_from(self.input.lines().len()).unwrap_or(INPUT_ROWS);
+            lines
+                .clamp(1, INPUT_ROWS)
+                .min(inner.height.saturating_sub(2).max(1))
+        } else {
+            1
+        };
         let input_row = Rect {
-            y: inner.bottom() - 1,
-            height: 1,
+            y: inner.bottom() - rows,
+            height: rows,
             ..inner
         };
         let mut messages = Rect {
-            height: inner.height - 1,
+            height: inner.height - rows,
             ..inner
         };
         if messages.height >= 3 {
@@ -153,7 +243,7 @@ impl ChatPane {
             messages = pin_waiting(buf, messages, words, theme);
         }
         self.height = usize::from(messages.height);
-        if view.messages().is_empty() {
+        if view.messages().is_empty() && view.streaming().is_none() && self.notes.all().is_empty() {
             let words = match note {
                 InputNote::Owner { active: false } => "No run yet: type a goal here to start one.",
                 _ => "no messages yet",
@@ -213,35 +303,7 @@ impl ChatPane {
         let width = usize::from(area.width);
         let height = usize::from(area.height);
         let want = height.saturating_add(self.scroll);
-        let mut lines: Vec<Line<'static>> = Vec::new();
-        for message in view.messages().iter().rev() {
-            let label = role_label(message.role);
-            let mut block: Vec<Line<'static>> = Vec::new();
-            for (p, paragraph) in message.paragraphs.iter().enumerate() {
-                if p == 0 {
-                    let wrapped = text::wrap(&format!("{label}: {paragraph}"), width);
-                    for (i, line) in wrapped.into_iter().enumerate() {
-                        block.push(if i == 0 && line.starts_with(label) {
-                            let rest = line[label.len()..].to_string();
-                            Line::from(vec![
-                                Span::styled(label, theme.chat_role(message.role)),
-                                Span::raw(rest),
-                            ])
-                        } else {
-                            Line::raw(line)
-                        });
-                    }
-                } else {
-                    for line in text::wrap(paragraph, width.saturating_sub(2)) {
-                        block.push(Line::raw(format!("  {line}")));
-                    }
-                }
-            }
-            lines.extend(block.into_iter().rev());
-            if lines.len() >= want {
-                break;
-            }
-        }
+        let lines: Vec<Line<'static>> = lines_newest_first(view, &self.notes, width, want, theme);
         self.scroll = self.scroll.min(lines.len().saturating_sub(height));
         let shown = lines
             .iter()

@@ -6,17 +6,17 @@
 //! - [`tasks`]: the task tree with progress gauges.
 //! - [`logs`]: the streaming log window (follow, scroll back, fetch older pages).
 //! - [`memory`]: the memory inspector.
-//! - [`chat`]: the conversation and the input line.
+//! - [`chat`]: the conversation and the input; [`chat_lines`]: its messages as lines.
 //! - [`inbox`], [`inbox_draw`]: the approval inbox (queue, command or diff detail, prompts).
 //! - [`status_bar`], [`tabs`], [`help`], [`confirm`], [`too_small`]: the chrome around them.
 
 pub mod agents;
 pub mod chat;
+pub mod chat_lines;
 pub mod confirm;
 pub mod help;
 pub mod inbox;
 pub mod inbox_draw;
-pub mod log_rows;
 pub mod logs;
 pub mod memory;
 pub mod side_approvals;

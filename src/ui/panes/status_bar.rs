@@ -1,7 +1,8 @@
 //! The status bar: one line with the run and its state, a badge counting the approvals that
 //! wait with the first of them and the keys that decide it ("2 waiting · approval 3: a approve
-//! · d deny · A inbox"), elapsed time,
-//! tokens, dollars, the mode ("owner" / "attach" / "viewer, read-only, owner pid N"), the latest
+//! · d deny · A inbox"), elapsed time, tokens, dollars against the budget ("$0.12/$5.00"),
+//! the response cache's hit rate, the model of the latest call and any fallback hop ("fell
+//! back to local/qwen"), the mode ("owner" / "attach" / "viewer, read-only, owner pid N"), the latest
 //! hint or notice and the key hints. When the line is too narrow, the least important parts
 //! go first and the notice is cut, so it reads at 40 columns. Draws only; holds no state.
 
@@ -40,6 +41,8 @@ pub struct StatusLine<'a> {
     /// Whether `a` and `d` decide approvals here (owner and attach); a viewer is pointed to
     /// `warroom approve` instead.
     pub can_decide: bool,
+    /// The run's budget in dollars (`[budget] run_usd`; `None` or 0: no limit).
+    pub budget_usd: Option<f64>,
 }
 
 struct Segment<'a> {
@@ -100,12 +103,47 @@ pub fn render(buf: &mut Buffer, area: Rect, run: &RunView, line: StatusLine<'_>,
             vec![Span::raw(format!("{} tok", format::tokens(total.tokens)))],
             3,
         ));
-        segments.push(Segment::new(
-            vec![Span::raw(format::dollars(total.cost_usd))],
-            5,
-        ));
+        let spent = format::dollars(total.cost_usd);
+        let mut forms = Vec::new();
+        if let Some(budget) = line.budget_usd.filter(|b| *b > 0.0) {
+            let style = if total.cost_usd >= budget {
+                theme.warning()
+            } else {
+                Style::default()
+            };
+            forms.push(vec![Span::styled(format!("{spent}/${budget:.2}"), style)]);
+        }
+        forms.push(vec![Span::raw(spent)]);
+        segments.push(Segment {
+            forms,
+            ..Segment::new(Vec::new(), 5)
+        });
     }
-    if let Some(models) = &status.models {
+    if let Some(rate) = status.cache_rate() {
+        segments.push(Segment {
+            forms: vec![vec![Span::styled(format!("cache {rate}%"), theme.dim())]],
+            ..Segment::new(Vec::new(), 2)
+        });
+    }
+    if let Some((from, to)) = &status.fell_back {
+        // A fallback changes cost and quality: it ranks with the dollars, above the time.
+        segments.push(Segment {
+            forms: vec![
+                vec![Span::styled(
+                    format!("fell back {from} → {to}"),
+                    theme.warning(),
+                )],
+                vec![Span::styled(format!("fell back to {to}"), theme.warning())],
+            ],
+            flexible: true,
+            ..Segment::new(Vec::new(), 5)
+        });
+    } else if let Some(model) = &status.model {
+        segments.push(Segment {
+            flexible: true,
+            ..Segment::new(vec![Span::styled(format!("model {model}"), theme.dim())], 1)
+        });
+    } else if let Some(models) = &status.models {
         // The least important segment: shown where there is room, cut to fit.
         segments.push(Segment {
             flexible: true,

@@ -93,7 +93,13 @@ impl RunView {
             tasks: TasksView::from_rows(&snapshot.tasks),
             logs: LogsView::from_page(&snapshot.logs, log_window),
             memory: MemoryView::from_rows(&snapshot.memory),
-            chat: ChatView::from_page(&snapshot.chat),
+            chat: ChatView::from_page(&snapshot.chat).with_planner(
+                snapshot
+                    .agents
+                    .iter()
+                    .find(|a| a.parent.is_none())
+                    .map(|a| a.id),
+            ),
             last_event: Some(snapshot.last_event),
         }
     }

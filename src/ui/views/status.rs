@@ -1,5 +1,7 @@
 //! The run's headline as a fold: which run, its goal, its lifecycle state, when it started and
-//! ended. The approvals that wait are the approvals view's. Pure: no IO, no ratatui.
+//! ended, the models chosen, the model of the latest call and the last fallback hop, and how
+//! many model calls warroom's response cache answered. The approvals that wait are the
+//! approvals view's. Pure: no IO, no ratatui.
 
 use crate::protocol::{Event, Millis, RunId, RunState};
 use crate::store::RunSnapshot;
@@ -21,6 +23,16 @@ pub struct StatusView {
     pub finished_at: Option<Millis>,
     /// The models the team uses and how they were chosen.
     pub models: Option<String>,
+    /// The provider and model of the latest model call ("openai/gpt-4o-mini").
+    pub model: Option<String>,
+    /// The latest fallback hop: (from, to).
+    pub fell_back: Option<(String, String)>,
+    /// Every fallback target seen in this run, oldest first, without repeats.
+    pub fallbacks: Vec<String>,
+    /// Model calls that ended.
+    pub calls: u64,
+    /// Of those, the ones warroom's response cache answered.
+    pub cache_hits: u64,
 }
 
 impl StatusView {
@@ -42,7 +54,7 @@ impl StatusView {
             reason: run.summary.clone(),
             started_at: Some(run.started_at),
             finished_at: run.finished_at,
-            models: None,
+            ..StatusView::default()
         }
     }
 
@@ -61,6 +73,11 @@ impl StatusView {
                 self.finished_at = None;
                 self.reason.clear();
                 self.models = None;
+                self.model = None;
+                self.fell_back = None;
+                self.fallbacks.clear();
+                self.calls = 0;
+                self.cache_hits = 0;
             }
             Event::RunStateChanged { state, reason } => {
                 self.state = Some(*state);
@@ -72,6 +89,20 @@ impl StatusView {
                 self.finished_at = Some(at);
             }
             Event::ModelsChosen { summary } => self.models = Some(summary.clone()),
+            Event::LlmCallBegan {
+                provider, model, ..
+            } => self.model = Some(format!("{provider}/{model}")),
+            Event::LlmFellBack { from, to, .. } => {
+                self.model = Some(to.clone());
+                if !self.fallbacks.contains(to) {
+                    self.fallbacks.push(to.clone());
+                }
+                self.fell_back = Some((from.clone(), to.clone()));
+            }
+            Event::LlmCallEnded { cache_hit, .. } => {
+                self.calls += 1;
+                self.cache_hits += u64::from(*cache_hit);
+            }
             _ => return false,
         }
         true
@@ -81,6 +112,12 @@ impl StatusView {
     pub fn elapsed_ms(&self, now: Millis) -> Option<i64> {
         let start = self.started_at?;
         Some(self.finished_at.unwrap_or(now).0 - start.0)
+    }
+
+    /// The share of model calls the response cache answered, in whole percent (`None`
+    /// before the first call ends).
+    pub fn cache_rate(&self) -> Option<u64> {
+        (self.calls > 0).then(|| (self.cache_hits * 100 + self.calls / 2) / self.calls)
     }
 }
 
@@ -105,5 +142,56 @@ mod tests {
         };
         view.apply(Millis(2), &started);
         assert_eq!(view.models, None);
+    }
+
+    fn ended(hit: bool) -> Event {
+        Event::LlmCallEnded {
+            call: crate::protocol::LlmCallId(1),
+            agent: crate::protocol::AgentId(1),
+            input_tokens: 1,
+            output_tokens: 1,
+            cached_tokens: 0,
+            cost_usd: 0.0,
+            ttft_ms: None,
+            latency_ms: 1,
+            cache_hit: hit,
+            outcome: crate::protocol::CallOutcome::Ok,
+        }
+    }
+
+    #[test]
+    fn cache_rate_and_fallback_hops_are_folded() {
+        let mut view = StatusView::for_run(RunId(1));
+        assert_eq!(view.cache_rate(), None);
+        for hit in [true, false, false] {
+            view.apply(Millis(1), &ended(hit));
+        }
+        assert_eq!(view.cache_rate(), Some(33));
+        view.apply(
+            Millis(2),
+            &Event::LlmCallBegan {
+                call: crate::protocol::LlmCallId(2),
+                agent: crate::protocol::AgentId(1),
+                provider: "openai".into(),
+                model: "gpt-4o".into(),
+            },
+        );
+        assert_eq!(view.model.as_deref(), Some("openai/gpt-4o"));
+        view.apply(
+            Millis(3),
+            &Event::LlmFellBack {
+                call: crate::protocol::LlmCallId(2),
+                agent: crate::protocol::AgentId(1),
+                from: "openai/gpt-4o".into(),
+                to: "local/qwen".into(),
+                reason: "429".into(),
+            },
+        );
+        assert_eq!(view.model.as_deref(), Some("local/qwen"));
+        assert_eq!(view.fallbacks, vec!["local/qwen".to_string()]);
+        assert_eq!(
+            view.fell_back,
+            Some(("openai/gpt-4o".into(), "local/qwen".into()))
+        );
     }
 }
