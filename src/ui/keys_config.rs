@@ -142,9 +142,30 @@ fn context_words(context: Context) -> String {
         .map_or_else(|| format!("{context:?}"), |(_, words)| words.to_string())
 }
 
-/// Whether a group's unmatched keys are typed as text.
+/// Whether characters are typed as text where `group` applies: a group whose built-in keys
+/// are all ctrl or named keys (chat, the inbox's prompt, searches, editors) leaves every
+/// character to the text, so a remapped character must not be bound there.
 fn is_typing(group: Group) -> bool {
-    matches!(group, Group::Typing | Group::InboxPrompt)
+    BINDINGS
+        .iter()
+        .filter(|b| b.group == group)
+        .all(|b| b.keys.iter().all(|k| !matches!(k, Key::Char(_))))
+}
+
+/// The chains of groups a key is looked up in, with how an error names them: every known
+/// context, then every group no known context reaches, on its own.
+fn chains() -> Vec<(String, &'static [Group])> {
+    let mut chains: Vec<(String, &'static [Group])> = contexts()
+        .into_iter()
+        .map(|c| (context_words(c), c.groups()))
+        .collect();
+    let all: &'static [Group] = &Group::ALL;
+    for (i, group) in all.iter().enumerate() {
+        if !chains.iter().any(|(_, groups)| groups.contains(group)) {
+            chains.push((format!("\"{}\"", group.title()), &all[i..=i]));
+        }
+    }
+    chains
 }
 
 impl Default for Keymap {
@@ -207,8 +228,7 @@ impl Keymap {
     /// A key bound to two actions in one context, where one of them was remapped, is an error
     /// (the built-in table's own overlaps, a pane's meaning over a list's, are by design).
     fn check(&self, remapped: &[KeyAction]) -> Result<(), KeysError> {
-        for context in contexts() {
-            let groups = context.groups();
+        for (place, groups) in chains() {
             let live: Vec<&Effective> = groups
                 .iter()
                 .flat_map(|g| self.bindings.iter().filter(move |b| b.group == *g))
@@ -223,7 +243,7 @@ impl Keymap {
                     if let Some(key) = a.keys.iter().find(|k| b.keys.contains(k)) {
                         return Err(KeysError::Clash {
                             key: key_config_name(*key),
-                            context: context_words(context),
+                            context: place.clone(),
                             first: action_name(a.action),
                             second: action_name(b.action),
                         });
@@ -368,6 +388,26 @@ mod tests {
                 .to_string()
                 .contains("focus_number cannot be remapped")
         );
+    }
+
+    #[test]
+    fn typing_groups_are_the_ones_without_character_keys() {
+        assert!(is_typing(Group::Typing));
+        assert!(is_typing(Group::InboxPrompt));
+        for group in [
+            Group::Global,
+            Group::Lists,
+            Group::Help,
+            Group::Inbox,
+            Group::Quit,
+        ] {
+            assert!(!is_typing(group), "{group:?}");
+        }
+        // Every group is checked for clashes somewhere.
+        let chains = chains();
+        for group in Group::ALL {
+            assert!(chains.iter().any(|(_, g)| g.contains(&group)), "{group:?}");
+        }
     }
 
     /// docs/keybindings.md names every action `[keys]` accepts.
