@@ -243,6 +243,7 @@ impl App {
         if !page.skipped.is_empty() {
             self.on_skipped(&page.skipped);
         }
+        self.after_log_page();
     }
 
     /// Stored rows this build could not decode: a warning in the status bar.

@@ -89,6 +89,26 @@ pub enum KeyAction {
     ScopeRun,
     /// The grant reaches every run of the repository.
     ScopeRepo,
+    /// Type words to search the logs.
+    SearchLogs,
+    /// The next matching log line, older.
+    NextMatch,
+    /// The previous matching log line, newer.
+    PrevMatch,
+    /// Cycle the logs' level threshold.
+    CycleLevel,
+    /// Cycle the logs' kind filter.
+    CycleKind,
+    /// Cycle the logs' agent filter.
+    CycleAgent,
+    /// Wrap long log lines, or cut them.
+    ToggleWrap,
+    /// Show or hide log times.
+    ToggleTimestamps,
+    /// Start, end or clear a selection of log lines.
+    ToggleSelect,
+    /// Copy the selected log lines to the clipboard (OSC 52).
+    CopyLines,
 }
 
 /// One key as written in the table.
@@ -113,6 +133,8 @@ pub enum Group {
     Tasks,
     /// The logs pane.
     Logs,
+    /// Typing the logs search words.
+    LogSearch,
     /// The chat pane.
     Chat,
     /// While typing in chat; other keys edit the text.
@@ -159,6 +181,8 @@ pub enum Context {
     InboxPrompt,
     /// Choosing a grant's scope in the inbox.
     InboxScope,
+    /// Typing the logs search words.
+    LogSearch,
 }
 
 use Key::{Char, Code, Ctrl};
@@ -187,6 +211,19 @@ pub const BINDINGS: &[Binding] = &[
     bind(Group::Logs, &[Char('k'), Code(KeyCode::Up)], KeyAction::Up, "scroll up (pauses following)"),
     bind(Group::Logs, &[Char('g'), Code(KeyCode::Home)], KeyAction::Top, "oldest line (loads older pages)"),
     bind(Group::Logs, &[Char('G'), Code(KeyCode::End)], KeyAction::Bottom, "newest line, follow again"),
+    bind(Group::Logs, &[Char('/')], KeyAction::SearchLogs, "search the lines (loaded ones, then older pages from the store)"),
+    bind(Group::Logs, &[Char('n')], KeyAction::NextMatch, "next match, older"),
+    bind(Group::Logs, &[Char('N')], KeyAction::PrevMatch, "previous match, newer"),
+    bind(Group::Logs, &[Char('l')], KeyAction::CycleLevel, "level: all, INF and worse, WRN and worse, ERR only"),
+    bind(Group::Logs, &[Char('f')], KeyAction::CycleKind, "kind: all, tool output, model tokens, warroom lines, errors"),
+    bind(Group::Logs, &[Char('c')], KeyAction::CycleAgent, "agent: everyone, then each agent in turn (Enter in the tree picks one)"),
+    bind(Group::Logs, &[Char('w')], KeyAction::ToggleWrap, "wrap long lines, or cut them to one row"),
+    bind(Group::Logs, &[Char('t')], KeyAction::ToggleTimestamps, "show or hide times"),
+    bind(Group::Logs, &[Char('v')], KeyAction::ToggleSelect, "select lines: v starts, j/k extend, v ends, v again clears"),
+    bind(Group::Logs, &[Char('y')], KeyAction::CopyLines, "copy the selected lines (or the line in focus) to the clipboard, OSC 52"),
+    bind(Group::LogSearch, &[Code(KeyCode::Enter)], KeyAction::PromptSend, "search (empty clears the search)"),
+    bind(Group::LogSearch, &[Code(KeyCode::Esc)], KeyAction::PromptCancel, "cancel the search"),
+    bind(Group::LogSearch, &[Ctrl('c')], KeyAction::Quit, "quit"),
     bind(Group::Chat, &[Code(KeyCode::Enter)], KeyAction::StartTyping, "start typing"),
     bind(Group::Typing, &[Code(KeyCode::Enter)], KeyAction::Send, "send (/goal <text> starts a run)"),
     bind(Group::Typing, &[Code(KeyCode::Esc)], KeyAction::StopTyping, "stop typing, keep the draft"),
@@ -241,11 +278,12 @@ const fn bind(
 
 impl Group {
     /// Every group, in the order help shows them.
-    pub const ALL: [Group; 11] = [
+    pub const ALL: [Group; 12] = [
         Group::Global,
         Group::Lists,
         Group::Tasks,
         Group::Logs,
+        Group::LogSearch,
         Group::Chat,
         Group::Typing,
         Group::Inbox,
@@ -262,6 +300,7 @@ impl Group {
             Group::Lists => "Lists (any pane)",
             Group::Tasks => "Tasks pane",
             Group::Logs => "Logs pane",
+            Group::LogSearch => "Logs: typing the search (other keys edit)",
             Group::Chat => "Chat pane",
             Group::Typing => "Typing in chat (other keys edit)",
             Group::Help => "This help",
@@ -285,6 +324,7 @@ impl Group {
             Context::Inbox => &[Group::Inbox],
             Context::InboxPrompt => &[Group::InboxPrompt],
             Context::InboxScope => &[Group::InboxScope],
+            Context::LogSearch => &[Group::LogSearch],
         }
     }
 }
@@ -414,6 +454,7 @@ mod tests {
             Group::Inbox => vec![Context::Inbox],
             Group::InboxPrompt => vec![Context::InboxPrompt],
             Group::InboxScope => vec![Context::InboxScope],
+            Group::LogSearch => vec![Context::LogSearch],
         }
     }
 

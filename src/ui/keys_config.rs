@@ -122,6 +122,7 @@ const OTHER_CONTEXTS: &[(Context, &str)] = &[
     (Context::Inbox, "the approval inbox"),
     (Context::InboxPrompt, "the inbox prompt"),
     (Context::InboxScope, "the inbox's always-allow question"),
+    (Context::LogSearch, "the logs search"),
 ];
 
 /// Every context a key can be pressed in.

@@ -11,12 +11,14 @@
 //! - `layout`: wide / medium / compact arrangements and the too-small floor.
 //! - `theme`: ANSI-16 colours, or plain bold/reversed when colour is off.
 //! - [`run`], [`terminal`]: the tokio loop that drives the App, and taking/restoring the terminal;
-//!   [`notify`]: the bell and OSC 9 notification a new approval sends.
+//!   [`notify`]: the bell and OSC 9 notification a new approval sends;
+//!   [`clipboard`]: OSC 52 copy of selected log lines.
 //! - `text`, `format`: cleaning untrusted text and fitting it to columns; numbers and times.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod app;
+pub mod clipboard;
 mod format;
 mod keymap;
 mod keys_config;
@@ -53,6 +55,10 @@ mod inbox_alert_tests;
 mod inbox_snapshot_tests;
 #[cfg(test)]
 mod inbox_tests;
+#[cfg(test)]
+mod logs_snapshot_tests;
+#[cfg(test)]
+mod logs_tests;
 #[cfg(test)]
 mod snapshot_tests;
 #[cfg(test)]

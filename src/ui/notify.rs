@@ -15,18 +15,24 @@ pub fn alert(text: &str, tmux: bool) -> Vec<u8> {
     let text = sanitize(text);
     let osc = format!("\x1b]9;{text}\x07");
     let mut out = vec![0x07];
-    if tmux {
-        out.extend_from_slice(b"\x1bPtmux;");
-        for b in osc.bytes() {
-            if b == 0x1b {
-                out.push(0x1b);
-            }
-            out.push(b);
-        }
-        out.extend_from_slice(b"\x1b\\");
-    } else {
-        out.extend_from_slice(osc.as_bytes());
+    out.extend(for_terminal(osc.as_bytes(), tmux));
+    out
+}
+
+/// `sequence` as it must be written to reach the outer terminal: as is, or inside tmux
+/// wrapped in tmux's passthrough (`ESC P tmux; ... ESC \`, every ESC doubled).
+pub fn for_terminal(sequence: &[u8], tmux: bool) -> Vec<u8> {
+    if !tmux {
+        return sequence.to_vec();
     }
+    let mut out = b"\x1bPtmux;".to_vec();
+    for b in sequence {
+        if *b == 0x1b {
+            out.push(0x1b);
+        }
+        out.push(*b);
+    }
+    out.extend_from_slice(b"\x1b\\");
     out
 }
 

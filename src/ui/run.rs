@@ -149,6 +149,12 @@ pub async fn run(
         if let Some(text) = app.take_alert() {
             ring(tui, &text, tmux);
         }
+        if let Some(text) = app.take_copy() {
+            copy(tui, &text, tmux);
+        }
+        for request in app.take_log_fetches() {
+            let _ = queries.send(Query::LogPage(request));
+        }
         if force || app.needs_redraw() {
             let due = last_draw + FRAME;
             if force || Instant::now() >= due {
@@ -264,6 +270,16 @@ fn ring(tui: &mut Tui, text: &str, tmux: bool) {
     let backend = tui.backend_mut();
     if let Err(e) = backend.write_all(&bytes).and_then(|()| backend.flush()) {
         tracing::warn!("cannot ring the terminal bell: {e}");
+    }
+}
+
+/// Puts copied text on the clipboard with OSC 52, through the backend between frames.
+fn copy(tui: &mut Tui, text: &str, tmux: bool) {
+    use std::io::Write;
+    let bytes = super::clipboard::osc52(text, tmux);
+    let backend = tui.backend_mut();
+    if let Err(e) = backend.write_all(&bytes).and_then(|()| backend.flush()) {
+        tracing::warn!("cannot write the clipboard sequence: {e}");
     }
 }
 

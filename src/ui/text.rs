@@ -87,19 +87,6 @@ pub fn fit(s: &str, max: usize) -> String {
     out
 }
 
-/// The longest start of `s` that fits in `max` columns (no ellipsis).
-pub fn head(s: &str, max: usize) -> &str {
-    let mut used = 0;
-    for (i, c) in s.char_indices() {
-        let w = char_width(c);
-        if used + w > max {
-            return &s[..i];
-        }
-        used += w;
-    }
-    s
-}
-
 /// `s` fitted to exactly `columns` columns: cut with "…" or padded with spaces on the right.
 pub fn pad(s: &str, columns: usize) -> String {
     let mut out = fit(s, columns);
@@ -248,8 +235,6 @@ mod tests {
         assert_eq!(fit("abc", 3), "abc");
         assert_eq!(pad("ab", 4), "ab  ");
         assert_eq!(pad_left("ab", 4), "  ab");
-        assert_eq!(head("日本語", 5), "日本");
-        assert_eq!(head("abc", 9), "abc");
     }
 
     #[test]

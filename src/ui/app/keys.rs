@@ -29,6 +29,10 @@ impl App {
                 self.inbox.type_key(key);
                 return Vec::new();
             }
+            if context == Context::LogSearch {
+                self.logs.type_key(key);
+                return Vec::new();
+            }
             let name = keymap::describe(&key);
             self.hint = Some(match context {
                 Context::Quit => format!("key {name}: press y to quit or n to stay"),
@@ -46,6 +50,7 @@ impl App {
             Context::Inbox => self.on_inbox_key(action),
             Context::InboxPrompt => self.on_prompt_key(action),
             Context::InboxScope => self.on_scope_key(action),
+            Context::LogSearch => self.on_log_search_key(action),
             Context::Pane(pane) => self.on_pane_key(pane, action, &key),
         }
     }
@@ -60,6 +65,9 @@ impl App {
                 Some(_) => Context::InboxPrompt,
             },
             Overlay::None if self.chat.is_typing() => Context::Typing,
+            Overlay::None if self.focus == PaneId::Logs && self.logs.is_typing() => {
+                Context::LogSearch
+            }
             Overlay::None => Context::Pane(self.focus),
         }
     }
@@ -145,6 +153,16 @@ impl App {
             KeyAction::Deny => self.start_deny(),
             KeyAction::OpenInbox => self.open_inbox(),
             KeyAction::ToggleExpand => self.hint = self.tasks.toggle(&self.view.tasks),
+            KeyAction::SearchLogs
+            | KeyAction::NextMatch
+            | KeyAction::PrevMatch
+            | KeyAction::CycleLevel
+            | KeyAction::CycleKind
+            | KeyAction::CycleAgent
+            | KeyAction::ToggleWrap
+            | KeyAction::ToggleTimestamps
+            | KeyAction::ToggleSelect
+            | KeyAction::CopyLines => return self.on_logs_key(action),
             KeyAction::Up
             | KeyAction::Down
             | KeyAction::PageUp

@@ -17,6 +17,7 @@ pub mod confirm;
 pub mod help;
 pub mod inbox;
 pub mod inbox_draw;
+pub mod log_rows;
 pub mod logs;
 pub mod memory;
 pub mod side_approvals;
