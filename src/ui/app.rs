@@ -11,11 +11,13 @@ mod inbox;
 #[cfg(test)]
 mod inspect;
 mod keys;
+mod memory_keys;
 mod logs_keys;
 mod mode;
 mod mouse;
 mod replay;
 mod submit;
+mod tree_keys;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -38,6 +40,7 @@ use super::panes::{PaneId, confirm, tabs, too_small};
 use super::theme::Theme;
 use super::views::RunView;
 use super::views::logs::LogRequest;
+use super::views::memory::MemoryQuery;
 
 /// How the screen looks and how much it holds, decided by the caller (config, NO_COLOR).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +74,9 @@ pub enum Action {
     Submit(Command),
     /// Read a page of log lines from the store and hand it to [`App::on_log_page`].
     FetchLogs(LogRequest),
+    /// Search or list memory off the UI thread and hand the answer to
+    /// [`App::on_memory_found`] (or [`App::on_memory_error`]).
+    SearchMemory(MemoryQuery),
 }
 
 /// Which overlay is open.
@@ -186,10 +192,7 @@ impl App {
         let waiting: Vec<_> = self.view.approvals.pending().iter().map(|p| p.id).collect();
         let mut changed = false;
         for record in records {
-            let is_memory = matches!(
-                record.event,
-                Event::MemoryWritten { .. } | Event::MemoryForgotten { .. }
-            );
+            let is_memory = super::views::is_memory(&record.event);
             let new_run = match record.event {
                 Event::RunStarted { .. } => self.view.run() != Some(record.run),
                 _ => self.view.run().is_none() && !is_memory,
@@ -323,7 +326,10 @@ impl App {
         for (pane, rect) in &screen.panes {
             let focused = *pane == self.focus;
             match pane {
-                PaneId::Agents => self.agents.render(buf, *rect, &self.view, focused, &theme),
+                PaneId::Agents => {
+                    self.agents
+                        .render(buf, *rect, &self.view, now, focused, &theme)
+                }
                 PaneId::Tasks => self.tasks.render(buf, *rect, &self.view, focused, &theme),
                 PaneId::Logs => self.logs.render(
                     buf,

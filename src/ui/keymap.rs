@@ -109,6 +109,28 @@ pub enum KeyAction {
     ToggleSelect,
     /// Copy the selected log lines to the clipboard (OSC 52).
     CopyLines,
+    /// Focus the selected agent: logs filter to it, its live detail shows.
+    FocusAgent,
+    /// Unfocus the agent (or unzoom / clear the notice, like Esc elsewhere).
+    Unfocus,
+    /// Open or close the selected task's details.
+    TaskDetail,
+    /// Cancel the selected task and its subtree (asks first).
+    CancelTask,
+    /// The memory inspector's next tab.
+    NextTab,
+    /// The memory inspector's previous tab.
+    PrevTab,
+    /// Type words to search memory.
+    StartSearch,
+    /// Open or close the selected memory entry's detail.
+    MemoryDetail,
+    /// Edit the selected memory entry.
+    EditMemory,
+    /// Pin or unpin the selected memory entry.
+    PinMemory,
+    /// Forget the selected memory entry (asks first).
+    ForgetMemory,
 }
 
 /// One key as written in the table.
@@ -129,8 +151,14 @@ pub enum Group {
     Global,
     /// The list in the focused pane.
     Lists,
+    /// The agents pane.
+    Agents,
     /// The tasks pane.
     Tasks,
+    /// The memory inspector.
+    Memory,
+    /// Typing a memory search or editing an entry.
+    MemoryInput,
     /// The logs pane.
     Logs,
     /// Typing the logs search words.
@@ -183,6 +211,8 @@ pub enum Context {
     InboxScope,
     /// Typing the logs search words.
     LogSearch,
+    /// Typing in the memory inspector's search or editor.
+    MemoryInput,
 }
 
 use Key::{Char, Code, Ctrl};
@@ -207,7 +237,24 @@ pub const BINDINGS: &[Binding] = &[
     bind(Group::Lists, &[Code(KeyCode::PageUp)], KeyAction::PageUp, "previous page"),
     bind(Group::Lists, &[Char('g'), Code(KeyCode::Home)], KeyAction::Top, "first row"),
     bind(Group::Lists, &[Char('G'), Code(KeyCode::End)], KeyAction::Bottom, "last row"),
-    bind(Group::Tasks, &[Code(KeyCode::Enter), Char(' ')], KeyAction::ToggleExpand, "expand or collapse the task"),
+    bind(Group::Agents, &[Code(KeyCode::Enter)], KeyAction::FocusAgent, "focus the agent: logs filter to it, its live stream and context show"),
+    bind(Group::Agents, &[Char(' ')], KeyAction::ToggleExpand, "expand or collapse the agent's children"),
+    bind(Group::Agents, &[Code(KeyCode::Esc)], KeyAction::Unfocus, "unfocus the agent (logs show everyone again)"),
+    bind(Group::Tasks, &[Code(KeyCode::Enter)], KeyAction::TaskDetail, "open or close the task's details (attempts, patches, verdicts, tests)"),
+    bind(Group::Tasks, &[Char(' ')], KeyAction::ToggleExpand, "expand or collapse the task"),
+    bind(Group::Tasks, &[Char('X')], KeyAction::CancelTask, "cancel the task and its subtree (asks first)"),
+    bind(Group::Tasks, &[Code(KeyCode::Esc)], KeyAction::Unfocus, "close the task's details"),
+    bind(Group::Memory, &[Char('l'), Code(KeyCode::Right)], KeyAction::NextTab, "next tab (all, summaries, error→fix, repo facts, conversation, scratchpad)"),
+    bind(Group::Memory, &[Char('h'), Code(KeyCode::Left)], KeyAction::PrevTab, "previous tab"),
+    bind(Group::Memory, &[Char('/')], KeyAction::StartSearch, "search memory (text; semantic too when [memory] embeddings is set)"),
+    bind(Group::Memory, &[Code(KeyCode::Enter)], KeyAction::MemoryDetail, "open or close the entry's detail and provenance"),
+    bind(Group::Memory, &[Char('e')], KeyAction::EditMemory, "edit the entry (Enter saves, Esc cancels)"),
+    bind(Group::Memory, &[Char('p')], KeyAction::PinMemory, "pin or unpin the entry (pinned ones are considered first)"),
+    bind(Group::Memory, &[Char('X')], KeyAction::ForgetMemory, "forget the entry (asks first)"),
+    bind(Group::Memory, &[Code(KeyCode::Esc)], KeyAction::Unfocus, "close the detail, or clear the search"),
+    bind(Group::MemoryInput, &[Code(KeyCode::Enter)], KeyAction::PromptSend, "search, or save the edited entry"),
+    bind(Group::MemoryInput, &[Code(KeyCode::Esc)], KeyAction::PromptCancel, "cancel; nothing is saved"),
+    bind(Group::MemoryInput, &[Ctrl('c')], KeyAction::Quit, "quit"),
     bind(Group::Logs, &[Char('k'), Code(KeyCode::Up)], KeyAction::Up, "scroll up (pauses following)"),
     bind(Group::Logs, &[Char('g'), Code(KeyCode::Home)], KeyAction::Top, "oldest line (loads older pages)"),
     bind(Group::Logs, &[Char('G'), Code(KeyCode::End)], KeyAction::Bottom, "newest line, follow again"),
@@ -278,10 +325,13 @@ const fn bind(
 
 impl Group {
     /// Every group, in the order help shows them.
-    pub const ALL: [Group; 12] = [
+    pub const ALL: [Group; 15] = [
         Group::Global,
         Group::Lists,
+        Group::Agents,
         Group::Tasks,
+        Group::Memory,
+        Group::MemoryInput,
         Group::Logs,
         Group::LogSearch,
         Group::Chat,
@@ -298,7 +348,10 @@ impl Group {
         match self {
             Group::Global => "Anywhere",
             Group::Lists => "Lists (any pane)",
+            Group::Agents => "Agents pane",
             Group::Tasks => "Tasks pane",
+            Group::Memory => "Memory inspector",
+            Group::MemoryInput => "Memory: typing a search or an edit (other keys edit)",
             Group::Logs => "Logs pane",
             Group::LogSearch => "Logs: typing the search (other keys edit)",
             Group::Chat => "Chat pane",
@@ -317,7 +370,8 @@ impl Group {
             Context::Pane(PaneId::Tasks) => &[Group::Tasks, Group::Lists, Group::Global],
             Context::Pane(PaneId::Logs) => &[Group::Logs, Group::Lists, Group::Global],
             Context::Pane(PaneId::Chat) => &[Group::Chat, Group::Lists, Group::Global],
-            Context::Pane(PaneId::Agents | PaneId::Memory) => &[Group::Lists, Group::Global],
+            Context::Pane(PaneId::Agents) => &[Group::Agents, Group::Lists, Group::Global],
+            Context::Pane(PaneId::Memory) => &[Group::Memory, Group::Lists, Group::Global],
             Context::Typing => &[Group::Typing],
             Context::Help => &[Group::Help],
             Context::Quit => &[Group::Quit],
@@ -325,6 +379,7 @@ impl Group {
             Context::InboxPrompt => &[Group::InboxPrompt],
             Context::InboxScope => &[Group::InboxScope],
             Context::LogSearch => &[Group::LogSearch],
+            Context::MemoryInput => &[Group::MemoryInput],
         }
     }
 }
@@ -454,6 +509,9 @@ mod tests {
             Group::Inbox => vec![Context::Inbox],
             Group::InboxPrompt => vec![Context::InboxPrompt],
             Group::InboxScope => vec![Context::InboxScope],
+            Group::Agents => vec![Context::Pane(PaneId::Agents)],
+            Group::Memory => vec![Context::Pane(PaneId::Memory)],
+            Group::MemoryInput => vec![Context::MemoryInput],
             Group::LogSearch => vec![Context::LogSearch],
         }
     }

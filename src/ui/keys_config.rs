@@ -123,6 +123,7 @@ const OTHER_CONTEXTS: &[(Context, &str)] = &[
     (Context::InboxPrompt, "the inbox prompt"),
     (Context::InboxScope, "the inbox's always-allow question"),
     (Context::LogSearch, "the logs search"),
+    (Context::MemoryInput, "the memory search or editor"),
 ];
 
 /// Every context a key can be pressed in.

@@ -13,6 +13,7 @@
 //! - [`run`], [`terminal`]: the tokio loop that drives the App, and taking/restoring the terminal;
 //!   [`notify`]: the bell and OSC 9 notification a new approval sends;
 //!   [`clipboard`]: OSC 52 copy of selected log lines.
+//! - `memory_search`: the memory inspector's searches, answered on the run loop's query thread.
 //! - `text`, `format`: cleaning untrusted text and fitting it to columns; numbers and times.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -23,6 +24,7 @@ mod format;
 mod keymap;
 mod keys_config;
 mod layout;
+mod memory_search;
 pub mod notify;
 mod panes;
 pub mod replay;
@@ -60,6 +62,14 @@ mod logs_snapshot_tests;
 #[cfg(test)]
 mod logs_tests;
 #[cfg(test)]
+mod memory_tests;
+#[cfg(test)]
+mod pane_snapshot_tests;
+#[cfg(test)]
 mod snapshot_tests;
+#[cfg(test)]
+mod tree_fixture;
+#[cfg(test)]
+mod tree_tests;
 #[cfg(test)]
 mod terminal_tests;

@@ -88,6 +88,8 @@ enum Inbox {
     Records(Vec<Record>, Vec<SkippedRow>),
     LogPage(LogRequest, Page),
     CaughtUp(Vec<Record>, Vec<SkippedRow>),
+    MemoryFound(super::views::memory::MemoryFound),
+    MemoryFailed(super::views::memory::MemoryQuery, String),
     Owner(OwnerState),
     Notice(String),
 }
@@ -95,6 +97,7 @@ enum Inbox {
 enum Query {
     LogPage(LogRequest),
     CatchUp(EventId),
+    Memory(super::views::memory::MemoryQuery),
 }
 
 /// Runs the screen until the person quits or a signal arrives. `after` is the last event the
@@ -181,6 +184,9 @@ pub async fn run(
                             Action::FetchLogs(request) => {
                                 let _ = queries.send(Query::LogPage(request));
                             }
+                            Action::SearchMemory(query) => {
+                                let _ = queries.send(Query::Memory(query));
+                            }
                         }
                     }
                 }
@@ -225,6 +231,8 @@ pub async fn run(
                     }
                 }
                 Some(Inbox::LogPage(request, page)) => app.on_log_page(request, page),
+                Some(Inbox::MemoryFound(found)) => app.on_memory_found(found),
+                Some(Inbox::MemoryFailed(query, why)) => app.on_memory_error(&query, why),
                 Some(Inbox::Owner(owner)) => app.set_owner(owner),
                 Some(Inbox::Notice(text)) => app.notice(text),
                 None => {}
@@ -323,6 +331,12 @@ fn spawn_query_thread(
                         .log_lines(request.run, request.filter, request.before, request.limit)
                         .map(|page| Inbox::LogPage(request, page)),
                     Query::CatchUp(after) => catch_up(&reader, after),
+                    Query::Memory(query) => {
+                        Ok(match super::memory_search::answer(&reader, query.clone()) {
+                            Ok(found) => Inbox::MemoryFound(found),
+                            Err(e) => Inbox::MemoryFailed(query, e.to_string()),
+                        })
+                    }
                 };
                 let message = reply.unwrap_or_else(|e| Inbox::Notice(e.to_string()));
                 if inbox.blocking_send(message).is_err() {

@@ -113,7 +113,7 @@ fn collapsed_tasks_and_scrolled_logs() {
     draw(&mut app, 120, 40);
     press(&mut app, '2');
     press(&mut app, 'j');
-    app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    press(&mut app, ' ');
     press(&mut app, '3');
     for _ in 0..5 {
         press(&mut app, 'k');

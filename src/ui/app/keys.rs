@@ -29,6 +29,10 @@ impl App {
                 self.inbox.type_key(key);
                 return Vec::new();
             }
+            if context == Context::MemoryInput {
+                self.type_in_memory(key);
+                return Vec::new();
+            }
             if context == Context::LogSearch {
                 self.logs.type_key(key);
                 return Vec::new();
@@ -50,6 +54,7 @@ impl App {
             Context::Inbox => self.on_inbox_key(action),
             Context::InboxPrompt => self.on_prompt_key(action),
             Context::InboxScope => self.on_scope_key(action),
+            Context::MemoryInput => self.on_memory_input_key(action),
             Context::LogSearch => self.on_log_search_key(action),
             Context::Pane(pane) => self.on_pane_key(pane, action, &key),
         }
@@ -65,6 +70,7 @@ impl App {
                 Some(_) => Context::InboxPrompt,
             },
             Overlay::None if self.chat.is_typing() => Context::Typing,
+            Overlay::None if self.memory.is_typing() => Context::MemoryInput,
             Overlay::None if self.focus == PaneId::Logs && self.logs.is_typing() => {
                 Context::LogSearch
             }
@@ -152,7 +158,18 @@ impl App {
             KeyAction::Approve => return self.approve_oldest(),
             KeyAction::Deny => self.start_deny(),
             KeyAction::OpenInbox => self.open_inbox(),
-            KeyAction::ToggleExpand => self.hint = self.tasks.toggle(&self.view.tasks),
+            KeyAction::ToggleExpand
+            | KeyAction::FocusAgent
+            | KeyAction::Unfocus
+            | KeyAction::TaskDetail
+            | KeyAction::CancelTask => return self.on_tree_key(pane, action),
+            KeyAction::NextTab
+            | KeyAction::PrevTab
+            | KeyAction::StartSearch
+            | KeyAction::MemoryDetail
+            | KeyAction::EditMemory
+            | KeyAction::PinMemory
+            | KeyAction::ForgetMemory => return self.on_memory_key(action),
             KeyAction::SearchLogs
             | KeyAction::NextMatch
             | KeyAction::PrevMatch

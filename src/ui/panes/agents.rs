@@ -1,13 +1,17 @@
-//! The agent family tree pane: one row per agent (tree glyphs, status glyph, role#id, then
-//! as many of status, model, task, tokens, dollars and subtree totals as the width allows),
-//! a header, and a footer with everything about the selected agent. Draws only the rows on
-//! screen. Holds the selection; never folds events.
+//! The agent family tree pane: one row per visible agent (tree glyphs, expand marker, status
+//! glyph, role#id, then as many of status, elapsed, model, task, tokens, dollars and subtree
+//! totals as the width allows), a header, and a footer with everything about the selected
+//! agent. Subtrees collapse; Enter focuses an agent, and then the lower part of the pane shows
+//! its live detail (`agent_focus`). Draws only the rows on screen. Holds the selection, the
+//! collapsed set and the focused agent; never folds events.
+
+use std::collections::HashSet;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::protocol::{AgentId, AgentStatus};
+use crate::protocol::{AgentId, AgentStatus, Millis};
 
 use super::super::format;
 use super::super::keymap::KeyAction;
@@ -15,24 +19,34 @@ use super::super::text::{self, pad, pad_left};
 use super::super::theme::Theme;
 use super::super::views::RunView;
 use super::super::views::agents::AgentsView;
-use super::{Column, Cursor, PaneId, empty, fit_columns, footer, frame, tree_name};
+use super::{Column, Cursor, PaneId, agent_focus, empty, fit_columns, footer, frame, tree_name};
 
 /// The columns after the name, in display order.
-const COLUMNS: [Column; 6] = [
-    Column { width: 8, rank: 5 },  // status
+const COLUMNS: [Column; 7] = [
+    Column { width: 8, rank: 6 },  // status
+    Column { width: 6, rank: 5 },  // elapsed
     Column { width: 16, rank: 1 }, // model
     Column { width: 5, rank: 2 },  // task
     Column { width: 6, rank: 3 },  // tokens
     Column { width: 7, rank: 4 },  // dollars
     Column { width: 15, rank: 0 }, // subtree
 ];
-const HEADERS: [&str; 6] = ["status", "model", "task", "tokens", "cost", "subtree"];
+const HEADERS: [&str; 7] = [
+    "status", "time", "model", "task", "tokens", "cost", "subtree",
+];
+/// The columns whose header is right-aligned (numbers).
+const RIGHT: [usize; 4] = [1, 4, 5, 6];
 
 /// The family tree pane.
 #[derive(Debug, Clone, Default)]
 pub struct AgentsPane {
     cursor: Cursor,
     selected: Option<AgentId>,
+    collapsed: HashSet<AgentId>,
+    /// Positions in the view's rows of the rows shown (collapsed subtrees left out).
+    visible: Vec<usize>,
+    /// The agent focused with Enter, whose detail is shown.
+    focused_agent: Option<AgentId>,
 }
 
 /// The status glyph drawn before an agent.
@@ -52,9 +66,41 @@ impl AgentsPane {
     /// Moves the selection; returns whether the key was a list move.
     pub fn navigate(&mut self, action: KeyAction, view: &AgentsView) -> bool {
         self.sync(view);
-        let moved = self.cursor.navigate(action, view.rows().len());
-        self.selected = view.rows().get(self.cursor.selected).map(|r| r.id);
+        let moved = self.cursor.navigate(action, self.visible.len());
+        self.remember(view);
         moved
+    }
+
+    /// The agent under the cursor.
+    pub fn selected(&mut self, view: &AgentsView) -> Option<AgentId> {
+        self.sync(view);
+        self.selected
+    }
+
+    /// The agent whose detail is shown.
+    pub fn focused_agent(&self) -> Option<AgentId> {
+        self.focused_agent
+    }
+
+    /// Shows the detail of `agent` (`None` hides it).
+    pub fn set_focused_agent(&mut self, agent: Option<AgentId>) {
+        self.focused_agent = agent;
+    }
+
+    /// Collapses or expands the selected agent's subtree; returns a hint when it has none.
+    pub fn toggle(&mut self, view: &AgentsView) -> Option<String> {
+        self.sync(view);
+        let Some(&index) = self.visible.get(self.cursor.selected) else {
+            return Some("no agent to expand yet".into());
+        };
+        let row = view.rows().get(index)?;
+        if !row.has_children {
+            return Some(format!("{} has no children to expand", view.label(row.id)));
+        }
+        if !self.collapsed.remove(&row.id) {
+            self.collapsed.insert(row.id);
+        }
+        None
     }
 
     /// Draws the pane.
@@ -63,6 +109,7 @@ impl AgentsPane {
         buf: &mut Buffer,
         area: Rect,
         run: &RunView,
+        now: Millis,
         focused: bool,
         theme: &Theme,
     ) {
@@ -90,7 +137,19 @@ impl AgentsPane {
             return;
         }
         self.sync(view);
-        let list = footer(buf, inner, &self.describe_selected(run), 2, theme);
+        let inner = match self.focused_agent {
+            Some(agent) => {
+                let (tree, detail) = agent_focus::split(inner);
+                agent_focus::render(buf, detail, run, agent, now, theme);
+                tree
+            }
+            None => inner,
+        };
+        let list = if self.focused_agent.is_some() {
+            inner
+        } else {
+            footer(buf, inner, &self.describe_selected(run, now), 2, theme)
+        };
         let width = usize::from(list.width);
         let mut y = list.y;
         let mut height = usize::from(list.height);
@@ -98,11 +157,12 @@ impl AgentsPane {
         if header {
             height -= 1;
         }
-        let range = self.cursor.window(height, view.rows().len());
-        let natural = view.rows()[range.clone()]
+        let range = self.cursor.window(height, self.visible.len());
+        let natural = self.visible[range.clone()]
             .iter()
-            .filter_map(|r| {
-                Some(text::width(&r.prefix) + 2 + text::width(&view.get(r.id)?.label()))
+            .filter_map(|i| {
+                let r = view.rows().get(*i)?;
+                Some(text::width(&r.prefix) + 4 + text::width(&view.get(r.id)?.label()))
             })
             .max()
             .unwrap_or(0);
@@ -112,7 +172,7 @@ impl AgentsPane {
             let mut spans = vec![Span::raw(" "), Span::raw(pad("agent", name_w))];
             for (i, header) in HEADERS.iter().enumerate().filter(|(i, _)| keep[*i]) {
                 spans.push(Span::raw(" "));
-                let cell = if (2..=4).contains(&i) {
+                let cell = if RIGHT.contains(&i) {
                     pad_left(header, COLUMNS[i].width)
                 } else {
                     pad(header, COLUMNS[i].width)
@@ -122,19 +182,32 @@ impl AgentsPane {
             buf.set_line(list.x, y, &Line::from(spans).style(theme.dim()), list.width);
             y += 1;
         }
-        for i in range {
-            let row = &view.rows()[i];
+        for pos in range {
+            let Some(row) = self.visible.get(pos).and_then(|i| view.rows().get(*i)) else {
+                continue;
+            };
             let Some(agent) = view.get(row.id) else {
                 continue;
             };
-            let selected = i == self.cursor.selected;
-            let mut spans = vec![Span::raw(if selected && focused { "›" } else { " " })];
+            let selected = pos == self.cursor.selected;
+            // "+" rather than "▸" for a collapsed agent: "▸" is the calling-a-tool glyph.
+            let marker = match (row.has_children, self.collapsed.contains(&row.id)) {
+                (false, _) => " ",
+                (true, false) => "▾",
+                (true, true) => "+",
+            };
+            let pointer = match (selected && focused, self.focused_agent == Some(row.id)) {
+                (true, _) => "›",
+                (false, true) => "•",
+                (false, false) => " ",
+            };
+            let mut spans = vec![Span::raw(pointer)];
             spans.extend(tree_name(
                 &row.prefix,
-                vec![Span::styled(
-                    glyph(agent.status),
-                    theme.agent_status(agent.status),
-                )],
+                vec![
+                    Span::styled(marker, theme.dim()),
+                    Span::styled(glyph(agent.status), theme.agent_status(agent.status)),
+                ],
                 &agent.label(),
                 name_w,
                 theme,
@@ -143,6 +216,15 @@ impl AgentsPane {
                 (
                     pad(agent.status.as_str(), 8),
                     theme.agent_status(agent.status),
+                ),
+                (
+                    pad_left(
+                        &agent
+                            .elapsed(now)
+                            .map_or_else(|| "-".to_string(), format::elapsed),
+                        6,
+                    ),
+                    theme.dim(),
                 ),
                 (pad(&agent.model, 16), theme.dim()),
                 (
@@ -188,16 +270,39 @@ impl AgentsPane {
         }
     }
 
-    /// Keeps the cursor on the selected agent when rows are inserted above it.
+    /// Rebuilds the visible rows (collapsed subtrees left out) and keeps the cursor on the
+    /// selected agent when rows are inserted above it.
     fn sync(&mut self, view: &AgentsView) {
-        if let Some(row) = self.selected.and_then(|id| view.row_of(id)) {
-            self.cursor.selected = row;
-        } else {
-            self.selected = view.rows().get(self.cursor.selected).map(|r| r.id);
+        self.visible.clear();
+        let rows = view.rows();
+        let mut i = 0;
+        while i < rows.len() {
+            self.visible.push(i);
+            i = if self.collapsed.contains(&rows[i].id) {
+                subtree_end(rows, i)
+            } else {
+                i + 1
+            };
+        }
+        let position = self
+            .selected
+            .and_then(|id| view.row_of(id))
+            .and_then(|row| self.visible.binary_search(&row).ok());
+        match position {
+            Some(pos) => self.cursor.selected = pos,
+            None => self.remember(view),
         }
     }
 
-    fn describe_selected(&self, run: &RunView) -> String {
+    fn remember(&mut self, view: &AgentsView) {
+        self.selected = self
+            .visible
+            .get(self.cursor.selected)
+            .and_then(|i| view.rows().get(*i))
+            .map(|r| r.id);
+    }
+
+    fn describe_selected(&self, run: &RunView, now: Millis) -> String {
         let view = &run.agents;
         let Some(agent) = self.selected.and_then(|id| view.get(id)) else {
             return String::new();
@@ -208,6 +313,9 @@ impl AgentsPane {
             agent.model,
             agent.status.as_str()
         );
+        if let Some(ms) = agent.elapsed(now) {
+            text.push_str(&format!(" {}", format::elapsed(ms)));
+        }
         if let Some(task) = agent.task {
             let title = run.tasks.get(task).map_or("", |t| t.title.as_str());
             text.push_str(&format!(" · task #{task} {title}"));
@@ -226,6 +334,31 @@ impl AgentsPane {
                 ));
             }
         }
+        text.push_str(" · Enter focuses");
         text
     }
+}
+
+/// One past the last descendant of row `i` (rows are in pre-order, each knows its parent).
+fn subtree_end(rows: &[super::super::views::agents::TreeRow], i: usize) -> usize {
+    let mut end = i + 1;
+    while end < rows.len() {
+        let mut parent = rows[end].parent_row;
+        let mut inside = false;
+        while let Some(p) = parent {
+            if p == i {
+                inside = true;
+                break;
+            }
+            if p < i {
+                break;
+            }
+            parent = rows[p].parent_row;
+        }
+        if !inside {
+            break;
+        }
+        end += 1;
+    }
+    end
 }

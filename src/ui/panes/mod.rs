@@ -2,14 +2,15 @@
 //! collapsed rows, the chat input) and draws its `XxxView` into a `Rect`. Panes never fold
 //! events and never do IO. Shared here: the pane ids, the bordered frame, the list cursor.
 //!
-//! - [`agents`]: the agent family tree.
-//! - [`tasks`]: the task tree with progress gauges.
+//! - [`agents`]: the agent family tree; [`agent_focus`]: the focused agent's live detail.
+//! - [`tasks`]: the task tree with progress gauges; [`task_detail`]: one task in full.
 //! - [`logs`]: the streaming log window (follow, scroll back, fetch older pages).
-//! - [`memory`]: the memory inspector.
+//! - [`memory`]: the memory inspector; [`memory_detail`]: one entry, its provenance, the editor.
 //! - [`chat`]: the conversation and the input; [`chat_lines`]: its messages as lines.
 //! - [`inbox`], [`inbox_draw`]: the approval inbox (queue, command or diff detail, prompts).
 //! - [`status_bar`], [`tabs`], [`help`], [`confirm`], [`too_small`]: the chrome around them.
 
+pub mod agent_focus;
 pub mod agents;
 pub mod chat;
 pub mod chat_lines;
@@ -20,9 +21,11 @@ pub mod inbox_draw;
 pub mod log_rows;
 pub mod logs;
 pub mod memory;
+pub mod memory_detail;
 pub mod side_approvals;
 pub mod status_bar;
 pub mod tabs;
+pub mod task_detail;
 pub mod tasks;
 pub mod too_small;
 

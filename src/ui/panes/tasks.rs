@@ -1,7 +1,8 @@
 //! The task tree pane: one row per visible task (tree glyphs, expand marker, #id and title,
-//! then a progress gauge of its subtree, percent, status, attempts and dependencies as the
-//! width allows), and a footer about the selected task. Holds the selection and which
-//! subtrees are collapsed; caches the visible rows until the tree or the collapsed set changes,
+//! then a progress gauge of its subtree, percent, status, attempts, the latest verdict and
+//! dependencies as the width allows), and a footer about the selected task, or with Enter its
+//! full details below the tree (`task_detail`). Holds the selection, whether the details are
+//! open and which subtrees are collapsed; caches the visible rows until the tree or the collapsed set changes,
 //! and draws only the rows on screen.
 
 use std::collections::HashSet;
@@ -17,17 +18,22 @@ use super::super::text::{self, pad, pad_left};
 use super::super::theme::Theme;
 use super::super::views::RunView;
 use super::super::views::tasks::TasksView;
-use super::{Column, Cursor, PaneId, empty, fit_columns, footer, frame, tree_name};
+use super::{
+    Column, Cursor, PaneId, agent_focus, empty, fit_columns, footer, frame, task_detail, tree_name,
+};
 
 /// The columns after the title, in display order.
-const COLUMNS: [Column; 5] = [
-    Column { width: 8, rank: 3 },  // gauge
-    Column { width: 4, rank: 4 },  // percent
-    Column { width: 9, rank: 1 },  // status
-    Column { width: 3, rank: 2 },  // attempts
+const COLUMNS: [Column; 6] = [
+    Column { width: 8, rank: 4 },  // gauge
+    Column { width: 4, rank: 5 },  // percent
+    Column { width: 9, rank: 2 },  // status
+    Column { width: 3, rank: 3 },  // attempts
+    Column { width: 4, rank: 1 },  // verdict
     Column { width: 10, rank: 0 }, // deps
 ];
 const GAUGE_CELLS: usize = 8;
+/// The verdict column's place in [`COLUMNS`].
+const VERDICT: usize = 4;
 
 /// The task tree pane.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +44,7 @@ pub struct TasksPane {
     visible: Vec<usize>,
     built_for: Option<(u64, u64)>,
     collapse_generation: u64,
+    detail: bool,
 }
 
 impl TasksPane {
@@ -47,6 +54,31 @@ impl TasksPane {
         let moved = self.cursor.navigate(action, self.visible.len());
         self.remember(view);
         moved
+    }
+
+    /// The task under the cursor.
+    pub fn selected(&mut self, view: &TasksView) -> Option<TaskId> {
+        self.sync(view);
+        self.selected
+    }
+
+    /// Whether the selected task's details are shown.
+    pub fn detail_open(&self) -> bool {
+        self.detail
+    }
+
+    /// Hides the details.
+    pub fn close_detail(&mut self) {
+        self.detail = false;
+    }
+
+    /// Shows or hides the selected task's details; returns a hint when there is no task.
+    pub fn toggle_detail(&mut self, view: &TasksView) -> Option<String> {
+        if self.selected(view).is_none() {
+            return Some("no task to show yet".into());
+        }
+        self.detail = !self.detail;
+        None
     }
 
     /// Expands or collapses the selected task; returns a hint when it has no subtasks.
@@ -95,7 +127,14 @@ impl TasksPane {
             return;
         }
         self.sync(view);
-        let list = footer(buf, inner, &self.describe_selected(run), 2, theme);
+        let list = match self.selected.filter(|_| self.detail) {
+            Some(task) => {
+                let (list, detail) = agent_focus::split(inner);
+                task_detail::render(buf, detail, run, task, theme);
+                list
+            }
+            None => footer(buf, inner, &self.describe_selected(run), 2, theme),
+        };
         let range = self
             .cursor
             .window(usize::from(list.height), self.visible.len());
@@ -112,7 +151,13 @@ impl TasksPane {
             })
             .max()
             .unwrap_or(0);
-        let (keep, name_w) = fit_columns(&COLUMNS, usize::from(list.width).saturating_sub(1), 22);
+        let (mut keep, mut name_w) =
+            fit_columns(&COLUMNS, usize::from(list.width).saturating_sub(1), 22);
+        // No patch yet anywhere: the verdict column gives its room to the titles.
+        if keep[VERDICT] && !view.records().any_patches() {
+            keep[VERDICT] = false;
+            name_w += COLUMNS[VERDICT].width + 1;
+        }
         let name_w = name_w.min(natural.max(22));
         for (y, pos) in (list.y..).zip(range) {
             let index = self.visible[pos];
@@ -151,7 +196,8 @@ impl TasksPane {
                 format!("after {}", ids.join(","))
             };
             let (filled, rest) = gauge(line.fraction);
-            let cells: [Vec<Span>; 5] = [
+            let (verdict, verdict_style) = verdict_cell(view, task.id, theme);
+            let cells: [Vec<Span>; 6] = [
                 vec![
                     Span::styled(filled, theme.gauge()),
                     Span::styled(rest, theme.dim()),
@@ -165,6 +211,7 @@ impl TasksPane {
                     theme.task_status(task.status),
                 )],
                 vec![Span::styled(pad(&attempts, 3), theme.hint())],
+                vec![Span::styled(pad(&verdict, 4), verdict_style)],
                 vec![Span::styled(pad(&deps, 10), theme.dim())],
             ];
             for (cell, _) in cells.into_iter().zip(keep.iter()).filter(|(_, k)| **k) {
@@ -230,17 +277,42 @@ impl TasksPane {
             let ids: Vec<String> = task.deps.iter().map(|d| format!("#{d}")).collect();
             text.push_str(&format!(" · after {}", ids.join(", ")));
         }
-        if let Some(line) = view.line_of(task.id).and_then(|i| view.lines().get(i)) {
-            if line.descendants > 0 {
-                text.push_str(&format!(
-                    " · {}/{} subtasks done",
-                    line.done, line.descendants
-                ));
-            } else {
-                text.push_str(&format!(" · {:.0}% done", line.fraction * 100.0));
-            }
+        let patches = view.records().patches(task.id).len();
+        if patches > 0 {
+            text.push_str(&format!(
+                " · {patches} patch{}",
+                if patches == 1 { "" } else { "es" }
+            ));
         }
+        text.push_str(&progress_words(view, task.id));
+        text.push_str(" · Enter details");
         text
+    }
+}
+
+/// " · 3/7 subtasks done" for a task with subtasks, " · 40% done" for one without.
+pub fn progress_words(view: &TasksView, task: TaskId) -> String {
+    match view.line_of(task).and_then(|i| view.lines().get(i)) {
+        Some(line) if line.descendants > 0 => {
+            format!(" · {}/{} subtasks done", line.done, line.descendants)
+        }
+        Some(line) => format!(" · {:.0}% done", line.fraction * 100.0),
+        None => String::new(),
+    }
+}
+
+/// The verdict column: the latest patch's verdict ("✓p2" verified, "✗p2" refuted, "…p2"
+/// waiting), blank without patches.
+fn verdict_cell(view: &TasksView, task: TaskId, theme: &Theme) -> (String, ratatui::style::Style) {
+    let patches = view.records().patches(task);
+    let Some(last) = patches.last() else {
+        return (String::new(), theme.dim());
+    };
+    let n = patches.len();
+    match &last.verdict {
+        Some((true, _)) => (format!("✓p{n}"), theme.task_status(TaskStatus::Done)),
+        Some((false, _)) => (format!("✗p{n}"), theme.task_status(TaskStatus::Failed)),
+        None => (format!("…p{n}"), theme.dim()),
     }
 }
 

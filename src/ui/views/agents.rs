@@ -1,13 +1,15 @@
 //! The agent family tree as a fold: who spawned whom, each agent's role, model, status,
-//! current task and cumulative usage, and the usage of each subtree. The flattened tree order
-//! and the subtree totals are caches, rebuilt by [`AgentsView::refresh`] only after something
-//! they depend on changed. Pure: no IO, no ratatui.
+//! current task, age and cumulative usage, the usage of each subtree, and each agent's live
+//! detail ([`AgentDetail`]: token stream, context window, injected memories). The flattened
+//! tree order and the subtree totals are caches, rebuilt by [`AgentsView::refresh`] only after
+//! something they depend on changed. Pure: no IO, no ratatui.
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::protocol::{AgentId, AgentStatus, Event, TaskId};
+use crate::protocol::{AgentId, AgentStatus, Event, Millis, TaskId};
 use crate::store::AgentRow;
 
+use super::agent_detail::AgentDetail;
 use super::tree;
 
 /// One agent as it stands now.
@@ -31,9 +33,20 @@ pub struct Agent {
     pub output_tokens: u64,
     /// Dollars so far.
     pub cost_usd: f64,
+    /// When it was spawned.
+    pub spawned_at: Millis,
 }
 
 impl Agent {
+    /// How long it has been at work, from its spawn until `now`; `None` once it is done or
+    /// failed (the store keeps no end time, and a live fold and a snapshot must agree).
+    pub fn elapsed(&self, now: Millis) -> Option<i64> {
+        match self.status {
+            AgentStatus::Done | AgentStatus::Failed => None,
+            _ => Some(now.0.saturating_sub(self.spawned_at.0).max(0)),
+        }
+    }
+
     /// Tokens in and out.
     pub fn tokens(&self) -> u64 {
         self.input_tokens.saturating_add(self.output_tokens)
@@ -75,6 +88,7 @@ pub struct AgentsView {
     agents: BTreeMap<AgentId, Agent>,
     rows: Vec<TreeRow>,
     index: HashMap<AgentId, usize>,
+    details: HashMap<AgentId, AgentDetail>,
     total: Totals,
     tree_dirty: bool,
     usage_dirty: bool,
@@ -97,6 +111,7 @@ impl AgentsView {
                     input_tokens: row.input_tokens,
                     output_tokens: row.output_tokens,
                     cost_usd: row.cost_usd,
+                    spawned_at: row.spawned_at,
                 },
             );
         }
@@ -105,10 +120,17 @@ impl AgentsView {
         view
     }
 
-    /// Folds one event; returns whether anything changed. Call [`refresh`](Self::refresh)
-    /// after a batch.
-    pub fn apply(&mut self, event: &Event) -> bool {
+    /// Folds one event committed at `at`; returns whether anything changed. Call
+    /// [`refresh`](Self::refresh) after a batch.
+    pub fn apply(&mut self, at: Millis, event: &Event) -> bool {
         match event {
+            Event::LlmCallBegan { agent, .. }
+            | Event::LlmDelta { agent, .. }
+            | Event::LlmCallEnded { agent, .. }
+            | Event::ContextUpdated { agent, .. }
+            | Event::MemoryInjected { agent, .. } => {
+                return self.details.entry(*agent).or_default().apply(event);
+            }
             Event::AgentSpawned {
                 agent,
                 parent,
@@ -127,6 +149,7 @@ impl AgentsView {
                         input_tokens: 0,
                         output_tokens: 0,
                         cost_usd: 0.0,
+                        spawned_at: at,
                     },
                 );
                 self.tree_dirty = true;
@@ -182,6 +205,11 @@ impl AgentsView {
     /// One agent.
     pub fn get(&self, id: AgentId) -> Option<&Agent> {
         self.agents.get(&id)
+    }
+
+    /// An agent's live detail (`None`: nothing streamed or sent yet).
+    pub fn detail(&self, id: AgentId) -> Option<&AgentDetail> {
+        self.details.get(&id)
     }
 
     /// Where an agent is in [`rows`](Self::rows).

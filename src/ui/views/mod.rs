@@ -6,13 +6,15 @@
 //! - [`status`]: run id, goal, lifecycle state, times.
 //! - [`approvals`]: the approvals that wait for the person, with their subjects in words;
 //!   [`diff`]: a patch indexed by row and hunk for the inbox's diff view.
-//! - [`agents`]: the agent family tree with usage and subtree totals.
-//! - [`tasks`]: the task tree with progress.
+//! - [`agents`]: the agent family tree with usage and subtree totals; [`agent_detail`]: one
+//!   agent's live stream, context window and injected memories.
+//! - [`tasks`]: the task tree with progress; [`task_records`]: patches, verdicts, test runs.
 //! - [`logs`]: the bounded log window and its paging requests; [`log_text`] words each event.
 //! - [`memory`]: the repository's newest memory entries.
 //! - [`chat`]: the conversation.
 //! - [`tree`]: flattening a parent-linked forest, shared by agents and tasks.
 
+pub mod agent_detail;
 pub mod agents;
 pub mod ansi;
 pub mod approvals;
@@ -24,6 +26,7 @@ pub mod log_text;
 pub mod logs;
 pub mod memory;
 pub mod status;
+pub mod task_records;
 pub mod tasks;
 pub mod tree;
 
@@ -118,15 +121,15 @@ impl RunView {
             return false;
         }
         self.last_event = Some(record.id);
-        if let Event::MemoryWritten { .. } | Event::MemoryForgotten { .. } = record.event {
-            return self.memory.apply(record.at, &record.event);
+        if is_memory(&record.event) {
+            return self.memory.apply_record(record);
         }
         if self.status.run != Some(record.run) {
             return false;
         }
         let mut changed = self.status.apply(record.at, &record.event);
         changed |= self.approvals.apply(record.at, &record.event);
-        changed |= self.agents.apply(&record.event);
+        changed |= self.agents.apply(record.at, &record.event);
         changed |= self.tasks.apply(&record.event);
         changed |= self.logs.apply(record);
         changed |= self.chat.apply(record);
@@ -138,4 +141,16 @@ impl RunView {
         self.agents.refresh();
         self.tasks.refresh();
     }
+}
+
+/// Whether an event is about the repository's memory (folded whatever run it belongs to).
+pub fn is_memory(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::MemoryWritten { .. }
+            | Event::MemoryForgotten { .. }
+            | Event::MemoryPinned { .. }
+            | Event::MemoryEdited { .. }
+            | Event::MemoryFlagged { .. }
+    )
 }

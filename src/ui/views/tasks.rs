@@ -1,5 +1,6 @@
 //! The task tree as a fold: hierarchy and dependencies from `TaskCreated`, status and
-//! attempts from `TaskStatusChanged`, progress from `TaskProgressed`. The flattened order and
+//! attempts from `TaskStatusChanged`, progress from `TaskProgressed`, patches, verdicts and
+//! test runs in [`TaskRecords`]. The flattened order and
 //! each subtree's done fraction are caches rebuilt by [`TasksView::refresh`] only when stale,
 //! so drawing 10,000 tasks costs only the rows on screen. Pure: no IO, no ratatui.
 
@@ -8,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::protocol::{AgentId, Event, TaskId, TaskStatus};
 use crate::store::TaskRow;
 
+use super::task_records::TaskRecords;
 use super::tree;
 
 /// One task as it stands now.
@@ -57,6 +59,7 @@ pub struct TasksView {
     lines: Vec<TaskLine>,
     index: HashMap<TaskId, usize>,
     done: usize,
+    records: TaskRecords,
     generation: u64,
     tree_dirty: bool,
     progress_dirty: bool,
@@ -137,9 +140,45 @@ impl TasksView {
                 let was_done = t.status == TaskStatus::Done;
                 self.update_gauges(*task, was_done);
             }
+            Event::PatchProposed { .. } | Event::PatchJudged { .. } | Event::TestsRan { .. } => {
+                let tasks = &self.tasks;
+                return self.records.apply(event, |agent| {
+                    tasks
+                        .values()
+                        .rev()
+                        .find(|t| t.owner == Some(agent) && t.status == TaskStatus::Running)
+                        .map(|t| t.id)
+                });
+            }
             _ => return false,
         }
         true
+    }
+
+    /// Patches, verdicts and test runs of every task.
+    pub fn records(&self) -> &TaskRecords {
+        &self.records
+    }
+
+    /// How many tasks below `id` are not yet done, failed or cancelled.
+    pub fn open_descendants(&self, id: TaskId) -> usize {
+        let Some(row) = self.line_of(id) else {
+            return 0;
+        };
+        let end = self.lines.get(row).map_or(row + 1, |l| l.end);
+        self.lines
+            .get(row + 1..end)
+            .unwrap_or(&[])
+            .iter()
+            .filter(|l| {
+                self.tasks.get(&l.id).is_some_and(|t| {
+                    !matches!(
+                        t.status,
+                        TaskStatus::Done | TaskStatus::Failed | TaskStatus::Cancelled
+                    )
+                })
+            })
+            .count()
     }
 
     /// Rebuilds the order and the gauges if they are stale.
