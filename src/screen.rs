@@ -152,7 +152,15 @@ async fn screen(app: &mut App, ctx: &Context, feed: Feed, after: EventId) -> Res
     let mouse = ctx.config.ui.mouse && !matches!(feed, Feed::Watch { .. });
     let mut tui = terminal::enter(mouse).map_err(|e| eyre!("cannot take the terminal: {e}"))?;
     let _restore = terminal::RestoreOnDrop;
-    let exit = crate::ui::run::run(&mut tui, app, &ctx.paths.db, busy, feed, after).await;
+    // `[memory] embeddings`: the memory inspector searches by meaning too.
+    let embedder = match crate::core::memory::Embedder::from_config(&ctx.config) {
+        Ok(embedder) => embedder,
+        Err(e) => {
+            app.notice(format!("memory search by meaning is off: {e}"));
+            None
+        }
+    };
+    let exit = crate::ui::run::run(&mut tui, app, &ctx.paths.db, busy, embedder, feed, after).await;
     terminal::restore();
     exit.map_err(|e| eyre!("terminal error: {e}"))
 }

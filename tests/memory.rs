@@ -415,3 +415,53 @@ fn embeddings_from_the_real_local_server() {
         "two NameErrors are closer than a NameError and the weather"
     );
 }
+
+/// The memory inspector's search (the screen's query thread) finds by meaning through the same
+/// embeddings provider, and falls back to full text with a warning when it does not answer.
+#[test]
+fn the_inspector_searches_by_meaning_and_falls_back_to_words() {
+    use warroom::ui::memory_search::answer_semantic;
+    use warroom::ui::views::memory::MemoryQuery;
+    let repo = seeded(&[
+        (MemoryKind::RepoFact, "tests run with `pytest -q`"),
+        (MemoryKind::TaskSummary, "automobile maintenance schedule"),
+        (MemoryKind::TaskSummary, "the parser handles dates"),
+    ]);
+    let rt = rt();
+    let server = rt.block_on(FakeServer::start(vec![
+        vectors(&[[0.0, 0.0, 1.0], [1.0, 0.1, 0.0], [0.0, 1.0, 0.0]]),
+        vectors(&[[1.0, 0.0, 0.0]]),
+        Script::json(503, r#"{"error":{"message":"overloaded"}}"#),
+    ]));
+    let embedder = Embedder::new(
+        "emb",
+        &format!("{}/v1", server.url()),
+        "tiny-embed",
+        None,
+        Duration::from_secs(5),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let db = RepoPaths::new(&repo.repo).unwrap().db;
+    let query = |text: &str| MemoryQuery {
+        seq: 1,
+        text: text.into(),
+        kind: None,
+    };
+    let found = answer_semantic(&db, Duration::from_secs(5), &embedder, &rt, query("car")).unwrap();
+    assert!(found.semantic, "{:?}", found.warnings);
+    assert_eq!(found.entries.first().map(|e| e.id), Some(MemoryId(2)));
+    // The server fails: full text answers, and the person is told why meaning was left out.
+    let found =
+        answer_semantic(&db, Duration::from_secs(5), &embedder, &rt, query("parser")).unwrap();
+    assert!(!found.semantic);
+    assert!(
+        found
+            .warnings
+            .iter()
+            .any(|w| w.contains("semantic search left out")),
+        "{:?}",
+        found.warnings
+    );
+    assert_eq!(found.entries.first().map(|e| e.id), Some(MemoryId(3)));
+}

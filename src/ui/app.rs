@@ -11,8 +11,8 @@ mod inbox;
 #[cfg(test)]
 mod inspect;
 mod keys;
-mod memory_keys;
 mod logs_keys;
+mod memory_keys;
 mod mode;
 mod mouse;
 mod replay;
@@ -326,10 +326,9 @@ impl App {
         for (pane, rect) in &screen.panes {
             let focused = *pane == self.focus;
             match pane {
-                PaneId::Agents => {
-                    self.agents
-                        .render(buf, *rect, &self.view, now, focused, &theme)
-                }
+                PaneId::Agents => self
+                    .agents
+                    .render(buf, *rect, &self.view, now, focused, &theme),
                 PaneId::Tasks => self.tasks.render(buf, *rect, &self.view, focused, &theme),
                 PaneId::Logs => self.logs.render(
                     buf,

@@ -63,7 +63,10 @@ fn tabs_filter_by_kind_and_ask_the_store() {
     assert_eq!(query.kind, None, "back to all");
     asked(&app.on_key(ch('h')));
     let screen = draw(&mut app, 120, 40);
-    assert!(screen.contains("baseline: 41 passed"), "scratchpad wraps: {screen}");
+    assert!(
+        screen.contains("baseline: 41 passed"),
+        "scratchpad wraps: {screen}"
+    );
     assert!(!screen.contains("minimal patches"), "{screen}");
 }
 

@@ -24,7 +24,7 @@ mod format;
 mod keymap;
 mod keys_config;
 mod layout;
-mod memory_search;
+pub mod memory_search;
 pub mod notify;
 mod panes;
 pub mod replay;
@@ -68,8 +68,8 @@ mod pane_snapshot_tests;
 #[cfg(test)]
 mod snapshot_tests;
 #[cfg(test)]
+mod terminal_tests;
+#[cfg(test)]
 mod tree_fixture;
 #[cfg(test)]
 mod tree_tests;
-#[cfg(test)]
-mod terminal_tests;

@@ -102,16 +102,18 @@ enum Query {
 
 /// Runs the screen until the person quits or a signal arrives. `after` is the last event the
 /// App already has (from its snapshot).
+/// `embedder` (from `[memory] embeddings`) lets the memory inspector search by meaning too.
 pub async fn run(
     tui: &mut Tui,
     app: &mut App,
     db: &Path,
     busy_timeout: Duration,
+    embedder: Option<crate::core::memory::Embedder>,
     feed: Feed,
     after: EventId,
 ) -> std::io::Result<Exit> {
     let (inbox_tx, mut inbox) = mpsc::channel::<Inbox>(256);
-    let queries = spawn_query_thread(db, busy_timeout, inbox_tx.clone())?;
+    let queries = spawn_query_thread(db, busy_timeout, embedder, inbox_tx.clone())?;
     let (mut committed, outbox) = match feed {
         Feed::Owner { store, core } => (Some(store.subscribe()), Outbox::Core(core)),
         Feed::Watch { lock, poll } => {
@@ -302,6 +304,21 @@ fn apply_new(app: &mut App, records: &[Record], last: EventId) -> EventId {
     last
 }
 
+/// The query thread's own small runtime for embeddings calls, made once; `None` (full text
+/// only) if it cannot be made.
+fn embeddings_runtime(
+    runtime: &mut Option<tokio::runtime::Runtime>,
+) -> Option<&tokio::runtime::Runtime> {
+    if runtime.is_none() {
+        *runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| tracing::warn!("memory search by meaning is off: {e}"))
+            .ok();
+    }
+    runtime.as_ref()
+}
+
 async fn recv_committed(
     rx: &mut Option<broadcast::Receiver<Committed>>,
 ) -> Result<Committed, broadcast::error::RecvError> {
@@ -315,6 +332,7 @@ async fn recv_committed(
 fn spawn_query_thread(
     db: &Path,
     busy_timeout: Duration,
+    embedder: Option<crate::core::memory::Embedder>,
     inbox: mpsc::Sender<Inbox>,
 ) -> std::io::Result<std_mpsc::Sender<Query>> {
     let (tx, rx) = std_mpsc::channel::<Query>();
@@ -325,6 +343,8 @@ fn spawn_query_thread(
             let Some(reader) = open_reader(&db, busy_timeout, &inbox) else {
                 return;
             };
+            // Made on the first search by meaning: the embeddings call is async HTTP.
+            let mut runtime: Option<tokio::runtime::Runtime> = None;
             while let Ok(query) = rx.recv() {
                 let reply = match query {
                     Query::LogPage(request) => reader
@@ -332,7 +352,21 @@ fn spawn_query_thread(
                         .map(|page| Inbox::LogPage(request, page)),
                     Query::CatchUp(after) => catch_up(&reader, after),
                     Query::Memory(query) => {
-                        Ok(match super::memory_search::answer(&reader, query.clone()) {
+                        let semantic = embedder
+                            .as_ref()
+                            .filter(|_| !query.text.trim().is_empty())
+                            .and_then(|e| embeddings_runtime(&mut runtime).map(|rt| (e, rt)));
+                        let found = match semantic {
+                            Some((embedder, rt)) => super::memory_search::answer_semantic(
+                                &db,
+                                busy_timeout,
+                                embedder,
+                                rt,
+                                query.clone(),
+                            ),
+                            None => super::memory_search::answer(&reader, query.clone()),
+                        };
+                        Ok(match found {
                             Ok(found) => Inbox::MemoryFound(found),
                             Err(e) => Inbox::MemoryFailed(query, e.to_string()),
                         })
