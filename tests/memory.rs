@@ -241,6 +241,18 @@ fn a_running_owner_gets_the_change_as_a_command() {
 }
 
 /// An embeddings answer with these vectors.
+/// Three entries, one of them about cars in other words (found "by meaning" for "car").
+const CAR_ENTRIES: &[(MemoryKind, &str)] = &[
+    (MemoryKind::RepoFact, "tests run with `pytest -q`"),
+    (MemoryKind::TaskSummary, "automobile maintenance schedule"),
+    (MemoryKind::TaskSummary, "the parser handles dates"),
+];
+
+/// The vectors of [`CAR_ENTRIES`], as the first search embeds them on its way.
+fn entry_vectors() -> Script {
+    vectors(&[[0.0, 0.0, 1.0], [1.0, 0.1, 0.0], [0.0, 1.0, 0.0]])
+}
+
 fn vectors(rows: &[[f32; 3]]) -> Script {
     let data: Vec<serde_json::Value> = rows
         .iter()
@@ -255,15 +267,11 @@ fn vectors(rows: &[[f32; 3]]) -> Script {
 
 #[test]
 fn embeddings_rank_by_meaning_and_a_corrupt_vector_is_skipped_by_name() {
-    let repo = seeded(&[
-        (MemoryKind::RepoFact, "tests run with `pytest -q`"),
-        (MemoryKind::TaskSummary, "automobile maintenance schedule"),
-        (MemoryKind::TaskSummary, "the parser handles dates"),
-    ]);
+    let repo = seeded(CAR_ENTRIES);
     let rt = rt();
     let server = rt.block_on(FakeServer::start(vec![
         // The three entries, embedded on the way of the first search; then the query.
-        vectors(&[[0.0, 0.0, 1.0], [1.0, 0.1, 0.0], [0.0, 1.0, 0.0]]),
+        entry_vectors(),
         vectors(&[[1.0, 0.0, 0.0]]),
         // The second search: only the query (every entry has a vector now).
         vectors(&[[0.9, 0.0, 0.4]]),
@@ -422,14 +430,10 @@ fn embeddings_from_the_real_local_server() {
 fn the_inspector_searches_by_meaning_and_falls_back_to_words() {
     use warroom::ui::memory_search::answer_semantic;
     use warroom::ui::views::memory::MemoryQuery;
-    let repo = seeded(&[
-        (MemoryKind::RepoFact, "tests run with `pytest -q`"),
-        (MemoryKind::TaskSummary, "automobile maintenance schedule"),
-        (MemoryKind::TaskSummary, "the parser handles dates"),
-    ]);
+    let repo = seeded(CAR_ENTRIES);
     let rt = rt();
     let server = rt.block_on(FakeServer::start(vec![
-        vectors(&[[0.0, 0.0, 1.0], [1.0, 0.1, 0.0], [0.0, 1.0, 0.0]]),
+        entry_vectors(),
         vectors(&[[1.0, 0.0, 0.0]]),
         Script::json(503, r#"{"error":{"message":"overloaded"}}"#),
     ]));

@@ -92,3 +92,42 @@ fn an_unknown_run_is_named_with_the_way_to_list_runs() {
         "{stderr}"
     );
 }
+
+/// In replay the logs pane copies the line in focus to the clipboard: the raw output of the pane
+/// (tmux `pipe-pane`) holds the OSC 52 sequence, wrapped for tmux's passthrough.
+#[test]
+fn replay_copies_a_log_line_with_osc_52() {
+    let repo = TempRepo::new();
+    let (run, count) = recorded(&repo);
+    let of = grouped(count);
+    let env = repo.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let tmux = Tmux::start("copy", 120, 40, &repo.repo, &env);
+    let raw = repo.dir.path().join("raw.out");
+    tmux.run(&[
+        "pipe-pane",
+        "-t",
+        &tmux.session,
+        "-o",
+        &format!("cat >> '{}'", raw.display()),
+    ]);
+    tmux.type_text(&format!("{} replay {run}", warroom()));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&format!("event 1 of {of}"), LONG);
+    tmux.keys(&["End"]);
+    tmux.wait_for(&format!("event {of} of {of}"), LONG);
+    tmux.keys(&["3"]);
+    tmux.keys(&["y"]);
+    let copied = tmux
+        .wait_until(LONG, |s| s.contains("copied"))
+        .unwrap_or_else(|s| panic!("no copy was reported:\n{s}"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("PROMPT$", LONG);
+    let bytes = std::fs::read(&raw).unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains("\u{1b}Ptmux;\u{1b}\u{1b}]52;c;"),
+        "no OSC 52 in the pane's raw output ({} bytes); screen:\n{copied}",
+        bytes.len()
+    );
+}

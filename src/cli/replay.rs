@@ -73,7 +73,9 @@ pub fn run(ctx: &Context, run: i64) -> Result<()> {
     let color = crate::screen::ui_options(&ctx.config).color;
     let mut tui = terminal::enter(false).map_err(|e| eyre!("cannot take the terminal: {e}"))?;
     let _restore = terminal::RestoreOnDrop;
-    let result = replay_run::run(&mut tui, &mut app, &mut player, color);
+    let busy = Duration::from_millis(ctx.config.store.busy_timeout_ms);
+    let pages = Reader::open(&ctx.paths.db, busy).map_err(|e| eyre!("{e}"))?;
+    let result = replay_run::run(&mut tui, &mut app, &mut player, &pages, color);
     terminal::restore();
     result.map_err(|e| eyre!("terminal error: {e}"))
 }

@@ -369,6 +369,7 @@ impl App {
             (None, Some(notice)) => Some((notice.as_str(), true)),
             (None, None) => None,
         };
+        let decide = self.keys.decide_keys();
         let line = StatusLine {
             mode: &mode,
             mode_warning: matches!(
@@ -383,6 +384,7 @@ impl App {
             now,
             can_decide: self.mode.can_send(),
             budget_usd: self.budget_usd,
+            keys: &decide,
         };
         status_bar::render(buf, screen.status, &self.view, line, &theme);
         let main = Rect {

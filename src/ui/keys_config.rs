@@ -267,6 +267,24 @@ impl Keymap {
         })
     }
 
+    /// How the first key bound to `action` reads ("a", "C-c"); `?` when no key is bound.
+    pub fn label_of(&self, action: KeyAction) -> String {
+        self.bindings
+            .iter()
+            .find(|b| b.action == action)
+            .and_then(|b| b.keys.first())
+            .map_or_else(|| "?".to_string(), |k| super::keymap::key_label(*k))
+    }
+
+    /// The keys the status bar and chat name for deciding approvals.
+    pub fn decide_keys(&self) -> super::panes::status_bar::DecideKeys {
+        super::panes::status_bar::DecideKeys {
+            approve: self.label_of(KeyAction::Approve),
+            deny: self.label_of(KeyAction::Deny),
+            inbox: self.label_of(KeyAction::OpenInbox),
+        }
+    }
+
     /// The bindings of `group`, in table order.
     pub fn group(&self, group: Group) -> impl Iterator<Item = &Effective> {
         self.bindings.iter().filter(move |b| b.group == group)

@@ -199,13 +199,16 @@ impl<S: Source> Player<S> {
 }
 
 /// Runs the replay screen until the person quits.
+/// `pages` answers the logs pane's reads of older lines; copies go to the clipboard (OSC 52).
 pub fn run<S: Source>(
     tui: &mut Tui,
     app: &mut App,
     player: &mut Player<S>,
+    pages: &crate::store::Reader,
     color: bool,
 ) -> std::io::Result<()> {
     let theme = &Theme::new(color);
+    let tmux = super::notify::in_tmux();
     let mut last = Instant::now();
     let mut shown: Option<(Position, u16)> = None;
     loop {
@@ -243,6 +246,21 @@ pub fn run<S: Source>(
                 }
                 TermEvent::Resize(..) => shown = None,
                 _ => {}
+            }
+        }
+        // The logs pane reads older pages and copies lines here as on the live screen.
+        for request in app.take_log_fetches() {
+            match pages.log_lines(request.run, request.filter, request.before, request.limit) {
+                Ok(page) => app.on_log_page(request, page),
+                Err(e) => app.notice(e.to_string()),
+            }
+        }
+        if let Some(text) = app.take_copy() {
+            use std::io::Write;
+            let bytes = super::clipboard::osc52(&text, tmux);
+            let backend = tui.backend_mut();
+            if let Err(e) = backend.write_all(&bytes).and_then(|()| backend.flush()) {
+                app.notice(format!("cannot write the clipboard sequence: {e}"));
             }
         }
         let now = Instant::now();

@@ -339,3 +339,15 @@ fn mashing_keys_mouse_and_resizes_never_panics() {
         assert_eq!(screen.lines().count(), 24, "seed {seed}");
     }
 }
+
+#[test]
+fn the_status_bar_and_chat_name_the_remapped_approval_keys() {
+    let mut app = populated_app(Mode::Owner);
+    app.set_keys(keys(&[("approve", &["Y"]), ("deny", &["D"])]));
+    let screen = draw(&mut app, 120, 40);
+    assert!(
+        screen.contains("Y approve · D deny"),
+        "the bar or chat still names the default keys:\n{screen}"
+    );
+    assert!(!screen.contains("a approve"), "{screen}");
+}

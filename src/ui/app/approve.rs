@@ -75,7 +75,13 @@ impl App {
             Mode::Owner | Mode::Attach { .. } if self.chat.is_typing() => {
                 "/approve N · /deny N <why>".to_string()
             }
-            Mode::Owner | Mode::Attach { .. } => "a approve · d deny · A inbox".to_string(),
+            Mode::Owner | Mode::Attach { .. } => {
+                let k = self.keys.decide_keys();
+                format!(
+                    "{} approve · {} deny · {} inbox",
+                    k.approve, k.deny, k.inbox
+                )
+            }
             Mode::Watch { .. } => format!("read-only: warroom approve/deny {id}"),
             Mode::Replay => format!("replay: approval {id} waited here"),
         };

@@ -43,6 +43,29 @@ pub struct StatusLine<'a> {
     pub can_decide: bool,
     /// The run's budget in dollars (`[budget] run_usd`; `None` or 0: no limit).
     pub budget_usd: Option<f64>,
+    /// The keys that approve, deny and open the inbox now (`[keys]` remaps included).
+    pub keys: &'a DecideKeys,
+}
+
+/// The keys the bar names for deciding approvals, as the key table has them now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecideKeys {
+    /// Approves the oldest approval.
+    pub approve: String,
+    /// Denies it.
+    pub deny: String,
+    /// Opens the inbox.
+    pub inbox: String,
+}
+
+impl Default for DecideKeys {
+    fn default() -> Self {
+        DecideKeys {
+            approve: "a".into(),
+            deny: "d".into(),
+            inbox: "A".into(),
+        }
+    }
 }
 
 struct Segment<'a> {
@@ -204,6 +227,11 @@ pub fn render(buf: &mut Buffer, area: Rect, run: &RunView, line: StatusLine<'_>,
 /// cannot decide here, so its bar names no keys and leaves the room to the read-only words.
 fn approval_forms(id: ApprovalId, count: usize, line: StatusLine<'_>, width: u16) -> Vec<String> {
     let roomy = line.message.is_none() || width >= 100;
+    let DecideKeys {
+        approve: a,
+        deny: d,
+        inbox,
+    } = line.keys;
     let mut forms = Vec::new();
     if !line.can_decide {
         // Below 80 columns the viewer's read-only words need the room more.
@@ -216,22 +244,22 @@ fn approval_forms(id: ApprovalId, count: usize, line: StatusLine<'_>, width: u16
     } else {
         if roomy && width >= 100 {
             forms.push(format!(
-                " {count} waiting · approval {id}: a approve · d deny · A inbox "
+                " {count} waiting · approval {id}: {a} approve · {d} deny · {inbox} inbox "
             ));
         }
         if roomy {
             forms.push(format!(
-                " {count} waiting · approval {id}: a approve · d deny "
+                " {count} waiting · approval {id}: {a} approve · {d} deny "
             ));
         }
         if roomy || width >= 80 {
-            forms.push(format!(" {count} waiting · {id}: a approve · d deny "));
+            forms.push(format!(" {count} waiting · {id}: {a} approve · {d} deny "));
         }
         if (roomy && width >= 50) || width >= 60 {
-            forms.push(format!(" {count} waiting · {id}: a/d · A "));
+            forms.push(format!(" {count} waiting · {id}: {a}/{d} · {inbox} "));
         }
         if roomy {
-            forms.push(format!(" [{count}] {id}: a/d "));
+            forms.push(format!(" [{count}] {id}: {a}/{d} "));
         }
     }
     forms.push(format!(" {count}! "));
