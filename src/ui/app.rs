@@ -361,7 +361,8 @@ impl App {
             tabs::render(buf, strip, self.focus, &theme);
         }
         if let Some(rect) = waiting_box {
-            super::panes::side_approvals::render(buf, rect, &self.view, &theme);
+            let keys = self.keys.decide_keys();
+            super::panes::side_approvals::render(buf, rect, &self.view, &keys, &theme);
         }
         let mode = self.mode_words();
         let message = match (&self.hint, &self.notice) {

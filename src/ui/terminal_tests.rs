@@ -351,3 +351,30 @@ fn the_status_bar_and_chat_name_the_remapped_approval_keys() {
     );
     assert!(!screen.contains("a approve"), "{screen}");
 }
+
+#[test]
+fn help_lists_the_fixed_chat_and_replay_keys_too() {
+    let mut app = populated_app(Mode::Owner);
+    app.on_key(ch('?'));
+    assert!(app.help_open());
+    let mut seen = String::new();
+    for _ in 0..40 {
+        seen.push_str(&draw(&mut app, 120, 40));
+        app.on_key(key(KeyCode::PageDown));
+    }
+    assert!(seen.contains("Alt-Enter"), "{seen}");
+    assert!(
+        seen.contains("Replay, warroom replay (fixed keys)"),
+        "{seen}"
+    );
+    assert!(seen.contains("play faster / slower"), "{seen}");
+}
+
+#[test]
+fn the_side_pane_names_the_remapped_keys() {
+    let mut app = populated_app(Mode::Owner);
+    app.set_keys(keys(&[("approve", &["Y"]), ("open_inbox", &["I"])]));
+    let screen = draw(&mut app, 50, 20);
+    assert!(screen.contains("I inbox · Y approve"), "{screen}");
+    assert!(!screen.contains("a approve"), "{screen}");
+}

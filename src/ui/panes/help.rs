@@ -59,10 +59,15 @@ impl HelpPane {
         let column_w = if two { (inner_w - 2) / 2 } else { inner_w };
         let mut head = wrap(about, inner_w.max(1));
         head.push(String::new());
-        let groups: Vec<Vec<Line<'static>>> = Group::ALL
+        let mut groups: Vec<Vec<Line<'static>>> = Group::ALL
             .iter()
             .map(|g| group_lines(keys, *g, column_w, theme))
             .collect();
+        groups.extend(
+            FIXED
+                .iter()
+                .map(|(title, rows)| fixed_lines(title, rows, column_w, theme)),
+        );
         let columns: Vec<Vec<Line<'static>>> = if two {
             let total: usize = groups.iter().map(Vec::len).sum();
             let mut left = Vec::new();
@@ -131,13 +136,58 @@ fn footer(keys: &Keymap) -> String {
     )
 }
 
+/// Keys that are not in the key table (so `[keys]` does not remap them): the chat input's own
+/// editing keys and replay's stepping keys.
+const FIXED: &[(&str, &[(&str, &str)])] = &[
+    (
+        "Chat input (fixed keys)",
+        &[
+            ("Alt-Enter", "add a line"),
+            ("↑ / ↓", "on the first / last line: what you sent before"),
+        ],
+    ),
+    (
+        "Replay, warroom replay (fixed keys)",
+        &[
+            ("→ / ←", "one event forward / back"),
+            ("PgDn / PgUp", "100 events forward / back"),
+            ("Home / End", "the first / last event"),
+            ("Space", "play or pause"),
+            ("+ / -", "play faster / slower"),
+        ],
+    ),
+];
+
+/// A heading, then one line per fixed key (descriptions wrap under themselves), then a gap.
+fn fixed_lines(
+    title: &'static str,
+    rows: &[(&str, &str)],
+    column_w: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let rows = rows.iter().map(|(keys, help)| (keys.to_string(), *help));
+    titled_rows(title, rows, column_w, theme)
+}
+
 /// A heading, then one line per binding (descriptions wrap under themselves), then a gap.
 fn group_lines(keys: &Keymap, group: Group, column_w: usize, theme: &Theme) -> Vec<Line<'static>> {
-    let mut lines = vec![Line::styled(group.title(), theme.bold())];
+    let rows = keys
+        .group(group)
+        .map(|binding| (keys_label(&binding.keys), binding.help));
+    titled_rows(group.title(), rows, column_w, theme)
+}
+
+/// `title`, then each (keys, words) row with its words wrapped under themselves, then a gap.
+fn titled_rows<'h>(
+    title: &'static str,
+    rows: impl Iterator<Item = (String, &'h str)>,
+    column_w: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled(title, theme.bold())];
     let text_w = column_w.saturating_sub(KEYS_COLUMNS + 2).max(8);
-    for binding in keys.group(group) {
-        let keys = keys_label(&binding.keys);
-        for (i, words) in wrap(binding.help, text_w).into_iter().enumerate() {
+    for (keys, help) in rows {
+        for (i, words) in wrap(help, text_w).into_iter().enumerate() {
             let keys = if i == 0 {
                 pad(&keys, KEYS_COLUMNS)
             } else {

@@ -12,7 +12,13 @@ use super::super::theme::Theme;
 use super::super::views::RunView;
 
 /// Draws the box over `area`.
-pub fn render(buf: &mut Buffer, area: Rect, view: &RunView, theme: &Theme) {
+pub fn render(
+    buf: &mut Buffer,
+    area: Rect,
+    view: &RunView,
+    keys: &super::status_bar::DecideKeys,
+    theme: &Theme,
+) {
     let pending = view.approvals.pending();
     let block = Block::bordered()
         .border_style(theme.border(false))
@@ -20,7 +26,10 @@ pub fn render(buf: &mut Buffer, area: Rect, view: &RunView, theme: &Theme) {
             format!(" Waiting approvals ({}) ", pending.len()),
             theme.warning(),
         ))
-        .title_bottom(Line::styled(" A inbox · a approve ", theme.dim()));
+        .title_bottom(Line::styled(
+            format!(" {} inbox · {} approve ", keys.inbox, keys.approve),
+            theme.dim(),
+        ));
     let inner = block.inner(area);
     block.render(area, buf);
     let rows = usize::from(inner.height);
