@@ -259,11 +259,13 @@ pub fn plan(
     }
 }
 
-/// The run with a live team, if it is the current one and has not ended.
+/// Whether a resume names its run (`warroom resume --run N`) rather than asking for "the
+/// unfinished one, if any" (the war room opening), which is silent when there is none.
 fn command_names_run(command: &Command) -> bool {
     matches!(command, Command::ResumeRun { run: Some(_) })
 }
 
+/// The run with a live team, if it is the current one and has not ended.
 fn live(state: &CoreState) -> Option<RunId> {
     state.live.filter(|run| {
         state
