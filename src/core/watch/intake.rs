@@ -63,8 +63,9 @@ impl Watch {
         }
         let mut failure = None;
         if exists && !source.is_watched(path) {
-            // A new folder: watch it and take what it already holds (files written before its
-            // watch existed would otherwise be missed).
+            // A new folder: watch it, then take what it holds. The files are listed after the
+            // watches exist: one written between a first listing and its folder's watch would
+            // otherwise be missed by both.
             let scan = rules::scan(&self.root, Some(path), Some(rules));
             for dir in &scan.dirs {
                 if let Err(e) = source.add(dir) {
@@ -72,6 +73,7 @@ impl Watch {
                     break;
                 }
             }
+            let scan = rules::scan(&self.root, Some(path), Some(rules));
             for file in &scan.files {
                 if let Some(rel) = rules::relative(&self.root, file) {
                     self.debouncer.push(rel, now);
